@@ -1,0 +1,16 @@
+import type { Config } from '@hooklane/core';
+import type { Db } from '@hooklane/db';
+import type { DeliveryQueue } from '@hooklane/queue';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { ApiMetrics } from './metrics.js';
+
+/** Everything the API needs from outside; tests build it from real services, main.ts from config. */
+export interface AppDeps {
+  config: Config;
+  db: Db;
+  redis: Redis;
+  queue: DeliveryQueue;
+  logger: Logger;
+  metrics: ApiMetrics;
+}

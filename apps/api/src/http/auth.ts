@@ -1,0 +1,66 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Request, RequestHandler, Response } from 'express';
+import type { Db } from '@hooklane/db';
+import { forbidden, unauthorized } from './errors.js';
+
+export type Auth = { kind: 'admin' } | { kind: 'team'; teamId: number };
+
+export function hashApiKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
+/** Compares digests rather than raw strings so that length and content both take constant time. */
+export function tokensEqual(a: string, b: string): boolean {
+  const da = createHash('sha256').update(a).digest();
+  const db = createHash('sha256').update(b).digest();
+  return timingSafeEqual(da, db);
+}
+
+export interface AuthDeps {
+  db: Db;
+  adminToken: string | undefined;
+}
+
+export function authenticate({ db, adminToken }: AuthDeps): RequestHandler {
+  return async (req, res, next) => {
+    try {
+      const header = req.get('authorization') ?? '';
+      const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+      const token = match?.[1];
+      if (!token || token.length > 512) throw unauthorized();
+      if (adminToken && tokensEqual(token, adminToken)) {
+        res.locals.auth = { kind: 'admin' } satisfies Auth;
+        return next();
+      }
+      const keyHash = hashApiKey(token);
+      const key = await db.apiKey.findUnique({ where: { keyHash }, select: { teamId: true, keyHash: true, revokedAt: true } });
+      if (!key || key.revokedAt || !tokensEqual(key.keyHash, keyHash)) throw unauthorized();
+      res.locals.auth = { kind: 'team', teamId: key.teamId } satisfies Auth;
+      next();
+    } catch (err) {
+      next(err);
+    }
+  };
+}
+
+export function authOf(res: Response): Auth {
+  return res.locals.auth as Auth;
+}
+
+export const requireAdmin: RequestHandler = (_req: Request, res, next) => {
+  next(authOf(res).kind === 'admin' ? undefined : forbidden('This route needs the admin token'));
+};
+
+/** A team key may only name its own team; the admin may name any. */
+export function assertTeamAllowed(auth: Auth, teamId: number): void {
+  if (auth.kind === 'team' && auth.teamId !== teamId) throw forbidden('This key belongs to another team');
+}
+
+/** The team filter for reads: a team key is confined to its team, the admin sees all (or the one asked for). */
+export function teamFilter(auth: Auth, requested?: number): number | undefined {
+  if (auth.kind === 'team') {
+    if (requested !== undefined && requested !== auth.teamId) throw forbidden('This key belongs to another team');
+    return auth.teamId;
+  }
+  return requested;
+}

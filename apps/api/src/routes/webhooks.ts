@@ -1,0 +1,7 @@
+import { Router } from 'express';
+import type { AppDeps } from '../deps.js';
+
+// Placeholder: filled in by its issue.
+export function webhooksRoutes(_deps: AppDeps): Router {
+  return Router();
+}

@@ -1,0 +1,186 @@
+import { z } from 'zod';
+
+/**
+ * Process configuration from the environment. The caller passes `process.env` in, so
+ * this module stays free of I/O and tests can hand it any table.
+ */
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface Config {
+  databaseUrl: string;
+  redisUrl: string;
+  port: number;
+  workerConcurrency: number;
+  metricsPort: number;
+  adminToken: string | undefined;
+  allowPrivateTargets: boolean;
+  queuePrefix: string;
+  maxInFlightPerWebhook: number;
+  logLevel: LogLevel;
+  shutdownGraceMs: number;
+  sweeperIntervalMs: number;
+  autoDisableAfterMs: number;
+  dbTimeoutMs: number;
+  host: string;
+}
+
+export interface ConfigIssue {
+  variable: string;
+  message: string;
+}
+
+export class ConfigError extends Error {
+  readonly issues: ConfigIssue[];
+
+  constructor(issues: ConfigIssue[]) {
+    super(`Invalid configuration: ${issues.map((issue) => issue.message).join('; ')}`);
+    this.name = 'ConfigError';
+    this.issues = issues;
+  }
+}
+
+export const CONFIG_DEFAULTS = {
+  DATABASE_URL: 'postgresql://postgres:postgres@127.0.0.1:5432/hooklane',
+  REDIS_URL: 'redis://127.0.0.1:6379',
+  PORT: '3000',
+  WORKER_CONCURRENCY: '50',
+  METRICS_PORT: '9464',
+  ALLOW_PRIVATE_TARGETS: 'false',
+  QUEUE_PREFIX: 'hooklane',
+  MAX_IN_FLIGHT_PER_WEBHOOK: '10',
+  LOG_LEVEL: 'info',
+  SHUTDOWN_GRACE_MS: '30000',
+  SWEEPER_INTERVAL_MS: '5000',
+  AUTO_DISABLE_AFTER_MS: '86400000',
+  DB_TIMEOUT_MS: '3000',
+  HOST: '0.0.0.0',
+} as const;
+
+// Each variable carries its rule in words, so an error reads as a sentence an operator can act on.
+interface Rule<T> {
+  rule: string;
+  schema: z.ZodType<T, string>;
+}
+
+function integer(min: number, max: number, rule: string): Rule<number> {
+  return {
+    rule,
+    schema: z
+      .string()
+      .regex(/^\d+$/)
+      .transform(Number)
+      .pipe(z.number().int().min(min).max(max)),
+  };
+}
+
+function url(protocols: readonly string[], rule: string): Rule<string> {
+  return {
+    rule,
+    schema: z.string().refine((value) => {
+      try {
+        return protocols.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    }),
+  };
+}
+
+const BOOLEAN_WORDS: Readonly<Record<string, boolean>> = {
+  true: true,
+  false: false,
+  '1': true,
+  '0': false,
+  yes: true,
+  no: false,
+};
+
+const booleanRule: Rule<boolean> = {
+  rule: 'be one of true, false, 1, 0, yes, no',
+  schema: z
+    .string()
+    .transform((value) => value.toLowerCase())
+    .refine((value) => Object.hasOwn(BOOLEAN_WORDS, value))
+    .transform((value) => BOOLEAN_WORDS[value] === true),
+};
+
+const nonBlank: Rule<string> = { rule: 'be a non-empty string without spaces', schema: z.string().regex(/^\S+$/) };
+
+const MAX_PORT = 65_535;
+const MAX_MS = 2_147_483_647; // the largest delay setTimeout honours
+
+const rules = {
+  DATABASE_URL: url(['postgres:', 'postgresql:'], 'be a postgres:// or postgresql:// URL'),
+  REDIS_URL: url(['redis:', 'rediss:'], 'be a redis:// or rediss:// URL'),
+  PORT: integer(1, MAX_PORT, `be a port number from 1 to ${MAX_PORT}`),
+  WORKER_CONCURRENCY: integer(1, Number.MAX_SAFE_INTEGER, 'be a positive integer'),
+  METRICS_PORT: integer(0, MAX_PORT, `be a port number from 0 to ${MAX_PORT} (0 = any free port)`),
+  ADMIN_TOKEN: { rule: 'be a non-empty string', schema: z.string().min(1) },
+  ALLOW_PRIVATE_TARGETS: booleanRule,
+  QUEUE_PREFIX: nonBlank,
+  MAX_IN_FLIGHT_PER_WEBHOOK: integer(1, Number.MAX_SAFE_INTEGER, 'be a positive integer'),
+  LOG_LEVEL: {
+    rule: `be one of ${LOG_LEVELS.join(', ')}`,
+    schema: z
+      .string()
+      .transform((value) => value.toLowerCase())
+      .pipe(z.enum(LOG_LEVELS)),
+  },
+  SHUTDOWN_GRACE_MS: integer(0, MAX_MS, `be an integer of milliseconds from 0 to ${MAX_MS}`),
+  SWEEPER_INTERVAL_MS: integer(1, MAX_MS, `be an integer of milliseconds from 1 to ${MAX_MS}`),
+  AUTO_DISABLE_AFTER_MS: integer(1, Number.MAX_SAFE_INTEGER, 'be a positive integer of milliseconds'),
+  DB_TIMEOUT_MS: integer(1, MAX_MS, `be an integer of milliseconds from 1 to ${MAX_MS}`),
+  HOST: nonBlank,
+} satisfies Record<string, Rule<unknown>>;
+
+type Variable = keyof typeof rules;
+
+/** Blank means unset, so `FOO=` in a .env file falls back to the default. */
+function readRaw(env: Record<string, string | undefined>, name: Variable): string | undefined {
+  const value = env[name]?.trim();
+  if (value === undefined || value === '') {
+    return name in CONFIG_DEFAULTS ? CONFIG_DEFAULTS[name as keyof typeof CONFIG_DEFAULTS] : undefined;
+  }
+  return value;
+}
+
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  const issues: ConfigIssue[] = [];
+  const parsed: Partial<Record<Variable, unknown>> = {};
+
+  for (const name of Object.keys(rules) as Variable[]) {
+    const raw = readRaw(env, name);
+    if (raw === undefined) continue;
+    const { rule, schema } = rules[name] as Rule<unknown>;
+    const result = schema.safeParse(raw);
+    if (result.success) {
+      parsed[name] = result.data;
+    } else {
+      // Never echo a secret back into logs.
+      const shown = name === 'ADMIN_TOKEN' ? '' : ` (got ${JSON.stringify(raw)})`;
+      issues.push({ variable: name, message: `${name} must ${rule}${shown}` });
+    }
+  }
+  if (issues.length > 0) throw new ConfigError(issues);
+
+  const p = parsed as { [K in Variable]: (typeof rules)[K] extends Rule<infer T> ? T : never };
+  return {
+    databaseUrl: p.DATABASE_URL,
+    redisUrl: p.REDIS_URL,
+    port: p.PORT,
+    workerConcurrency: p.WORKER_CONCURRENCY,
+    metricsPort: p.METRICS_PORT,
+    adminToken: (parsed.ADMIN_TOKEN as string | undefined) ?? undefined,
+    allowPrivateTargets: p.ALLOW_PRIVATE_TARGETS,
+    queuePrefix: p.QUEUE_PREFIX,
+    maxInFlightPerWebhook: p.MAX_IN_FLIGHT_PER_WEBHOOK,
+    logLevel: p.LOG_LEVEL,
+    shutdownGraceMs: p.SHUTDOWN_GRACE_MS,
+    sweeperIntervalMs: p.SWEEPER_INTERVAL_MS,
+    autoDisableAfterMs: p.AUTO_DISABLE_AFTER_MS,
+    dbTimeoutMs: p.DB_TIMEOUT_MS,
+    host: p.HOST,
+  };
+}

@@ -1,0 +1,57 @@
+import { parseConfig, type Config } from '@hooklane/core';
+import { createDb } from '@hooklane/db';
+import { createDeliveryQueue, createRedisConnection } from '@hooklane/queue';
+import { pino } from 'pino';
+import { createApp } from '../../apps/api/src/app.js';
+import type { AppDeps } from '../../apps/api/src/deps.js';
+import { createApiMetrics } from '../../apps/api/src/metrics.js';
+import { createTestDatabase, type TestDatabase } from './postgres.js';
+import { deletePrefix, randomQueuePrefix, TEST_REDIS_URL } from './redis.js';
+
+export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+
+export interface TestApi {
+  app: ReturnType<typeof createApp>;
+  deps: AppDeps;
+  database: TestDatabase;
+  prefix: string;
+  admin: { Authorization: string };
+  close(): Promise<void>;
+}
+
+/**
+ * A real API on its own database and queue prefix: each test file calls it once in
+ * beforeAll, so files run in parallel without seeing each other's rows or jobs.
+ */
+export async function startTestApi(label: string, env: Record<string, string> = {}): Promise<TestApi> {
+  const database = await createTestDatabase(label);
+  const prefix = randomQueuePrefix(label);
+  const config: Config = parseConfig({
+    DATABASE_URL: database.url,
+    REDIS_URL: TEST_REDIS_URL,
+    ADMIN_TOKEN,
+    QUEUE_PREFIX: prefix,
+    LOG_LEVEL: 'silent',
+    ALLOW_PRIVATE_TARGETS: 'true',
+    ...env,
+  });
+  const db = createDb(config.databaseUrl, { connectionTimeoutMs: config.dbTimeoutMs });
+  const redis = createRedisConnection(config.redisUrl, 'producer');
+  const queue = createDeliveryQueue({ connection: redis, prefix });
+  const logger = pino({ level: config.logLevel });
+  const deps: AppDeps = { config, db, redis, queue, logger, metrics: createApiMetrics(queue) };
+  return {
+    app: createApp(deps),
+    deps,
+    database,
+    prefix,
+    admin: { Authorization: `Bearer ${ADMIN_TOKEN}` },
+    async close() {
+      await queue.close();
+      await db.$disconnect();
+      redis.disconnect();
+      await deletePrefix(prefix);
+      await database.drop();
+    },
+  };
+}
