@@ -74,6 +74,7 @@ CREATE TABLE "deliveries" (
     "attempts" INTEGER NOT NULL DEFAULT 0,
     "last_status_code" INTEGER,
     "next_attempt_at" TIMESTAMPTZ(3),
+    "is_test" BOOLEAN NOT NULL DEFAULT false,
     "created_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "updated_at" TIMESTAMPTZ(3) NOT NULL,
 
