@@ -172,7 +172,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     port: p.PORT,
     workerConcurrency: p.WORKER_CONCURRENCY,
     metricsPort: p.METRICS_PORT,
-    adminToken: (parsed.ADMIN_TOKEN as string | undefined) ?? undefined,
+    adminToken: parsed.ADMIN_TOKEN as string | undefined, // the one variable without a default
     allowPrivateTargets: p.ALLOW_PRIVATE_TARGETS,
     queuePrefix: p.QUEUE_PREFIX,
     maxInFlightPerWebhook: p.MAX_IN_FLIGHT_PER_WEBHOOK,

@@ -279,7 +279,10 @@ export function validateEventData(type: string, data: unknown): EventDataValidat
   if (!def) {
     return { ok: false, issues: [{ path: '', message: `Unknown event type "${type}"` }] };
   }
-  const result = def.dataSchema.safeParse(data);
+  // "Required" reads better in an API error than zod's "expected string, received undefined".
+  const result = def.dataSchema.safeParse(data, {
+    error: (issue) => (issue.code === 'invalid_type' && issue.input === undefined ? 'Required' : undefined),
+  });
   if (result.success) return { ok: true, data: result.data };
   return {
     ok: false,

@@ -1,0 +1,118 @@
+import { describe, it, expect } from '@jest/globals';
+import { ConfigError, parseConfig } from '../src/index.js';
+
+function errorOf(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('parseConfig', () => {
+  it('applies the contract defaults to an empty environment', () => {
+    expect(parseConfig({})).toEqual({
+      databaseUrl: 'postgresql://postgres:postgres@127.0.0.1:5432/hooklane',
+      redisUrl: 'redis://127.0.0.1:6379',
+      port: 3000,
+      workerConcurrency: 50,
+      metricsPort: 9464,
+      adminToken: undefined,
+      allowPrivateTargets: false,
+      queuePrefix: 'hooklane',
+      maxInFlightPerWebhook: 10,
+      logLevel: 'info',
+      shutdownGraceMs: 30_000,
+      sweeperIntervalMs: 5_000,
+      autoDisableAfterMs: 86_400_000,
+      dbTimeoutMs: 3_000,
+      host: '0.0.0.0',
+    });
+  });
+
+  it('reads every variable', () => {
+    const config = parseConfig({
+      DATABASE_URL: 'postgres://u:p@db:5432/x',
+      REDIS_URL: 'rediss://cache:6380/2',
+      PORT: '8080',
+      WORKER_CONCURRENCY: '4',
+      METRICS_PORT: '0',
+      ADMIN_TOKEN: 'dev-token',
+      ALLOW_PRIVATE_TARGETS: 'true',
+      QUEUE_PREFIX: 'test-1',
+      MAX_IN_FLIGHT_PER_WEBHOOK: '2',
+      LOG_LEVEL: 'DEBUG',
+      SHUTDOWN_GRACE_MS: '0',
+      SWEEPER_INTERVAL_MS: '250',
+      AUTO_DISABLE_AFTER_MS: '60000',
+      DB_TIMEOUT_MS: '500',
+      HOST: '127.0.0.1',
+    });
+    expect(config).toEqual({
+      databaseUrl: 'postgres://u:p@db:5432/x',
+      redisUrl: 'rediss://cache:6380/2',
+      port: 8080,
+      workerConcurrency: 4,
+      metricsPort: 0,
+      adminToken: 'dev-token',
+      allowPrivateTargets: true,
+      queuePrefix: 'test-1',
+      maxInFlightPerWebhook: 2,
+      logLevel: 'debug',
+      shutdownGraceMs: 0,
+      sweeperIntervalMs: 250,
+      autoDisableAfterMs: 60_000,
+      dbTimeoutMs: 500,
+      host: '127.0.0.1',
+    });
+  });
+
+  it('treats an empty string as unset', () => {
+    const config = parseConfig({ PORT: '', ADMIN_TOKEN: '', LOG_LEVEL: '  ', ALLOW_PRIVATE_TARGETS: '' });
+    expect(config.port).toBe(3000);
+    expect(config.adminToken).toBeUndefined();
+    expect(config.logLevel).toBe('info');
+    expect(config.allowPrivateTargets).toBe(false);
+  });
+
+  it('reads booleans in several spellings, case-insensitively', () => {
+    for (const [text, value] of [
+      ['true', true],
+      ['TRUE', true],
+      ['1', true],
+      ['Yes', true],
+      ['false', false],
+      ['False', false],
+      ['0', false],
+      ['NO', false],
+    ] as const) {
+      expect(parseConfig({ ALLOW_PRIVATE_TARGETS: text }).allowPrivateTargets).toBe(value);
+    }
+    expect(errorOf(() => parseConfig({ ALLOW_PRIVATE_TARGETS: 'maybe' })).message).toContain('ALLOW_PRIVATE_TARGETS');
+  });
+
+  it('names the variable and the value in the error', () => {
+    const error = errorOf(() => parseConfig({ WORKER_CONCURRENCY: 'abc' }));
+    expect(error.message).toBe('Invalid configuration: WORKER_CONCURRENCY must be a positive integer (got "abc")');
+    expect(error.issues).toEqual([{ variable: 'WORKER_CONCURRENCY', message: expect.any(String) }]);
+  });
+
+  it('rejects out-of-range and malformed values, listing all of them', () => {
+    const error = errorOf(() =>
+      parseConfig({ PORT: '70000', METRICS_PORT: '-1', WORKER_CONCURRENCY: '0', LOG_LEVEL: 'verbose', REDIS_URL: 'http://x' }),
+    );
+    expect(error.issues.map((i) => i.variable).sort()).toEqual(
+      ['LOG_LEVEL', 'METRICS_PORT', 'PORT', 'REDIS_URL', 'WORKER_CONCURRENCY'].sort(),
+    );
+    for (const name of ['PORT', 'METRICS_PORT', 'WORKER_CONCURRENCY', 'LOG_LEVEL', 'REDIS_URL']) {
+      expect(error.message).toContain(name);
+    }
+    expect(errorOf(() => parseConfig({ PORT: '3000.5' })).message).toContain('PORT');
+    expect(errorOf(() => parseConfig({ DATABASE_URL: 'mysql://x/y' })).message).toContain('DATABASE_URL');
+    expect(errorOf(() => parseConfig({ MAX_IN_FLIGHT_PER_WEBHOOK: '1e3' })).message).toContain(
+      'MAX_IN_FLIGHT_PER_WEBHOOK',
+    );
+  });
+});
