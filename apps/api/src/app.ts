@@ -8,6 +8,7 @@ import { deliveriesRoutes } from './routes/deliveries.js';
 import { eventTypesRoutes } from './routes/event-types.js';
 import { eventsRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
+import { openApiRoutes } from './openapi/document.js';
 import { webhookDeliveriesRoutes } from './routes/webhook-deliveries.js';
 import { webhooksRoutes } from './routes/webhooks.js';
 
@@ -29,6 +30,7 @@ export function createApp(deps: AppDeps): Express {
   v1.use(deliveriesRoutes(deps));
   v1.use(eventTypesRoutes(deps));
   app.use('/v1', v1);
+  app.use(openApiRoutes());
 
   app.use(notFoundRoute);
   app.use(errorHandler(deps.logger));

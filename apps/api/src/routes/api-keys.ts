@@ -1,7 +1,54 @@
+import { isId, newId } from '@hooklane/core';
 import { Router } from 'express';
 import type { AppDeps } from '../deps.js';
+import { hashApiKey, requireAdmin } from '../http/auth.js';
+import { methodNotAllowed, notFound } from '../http/errors.js';
+import { errorResponses, registerRoute } from '../openapi/registry.js';
+import { createApiKeySchema, createdApiKeySchema, generateApiKey } from '../webhooks/api-keys.js';
+import { parseInput } from '../webhooks/parse-input.js';
 
-// Placeholder: filled in by its issue.
-export function apiKeysRoutes(_deps: AppDeps): Router {
-  return Router();
+const tags = ['Auth'];
+
+registerRoute({
+  method: 'post',
+  path: '/v1/api-keys',
+  summary: 'Create a team key (admin token only); the key is shown once',
+  tags,
+  body: createApiKeySchema,
+  responses: { 201: { description: 'The new key', schema: createdApiKeySchema }, ...errorResponses(400, 401, 403, 413, 415) },
+});
+registerRoute({
+  method: 'delete',
+  path: '/v1/api-keys/{id}',
+  summary: 'Revoke a team key (admin token only); it is refused from then on',
+  tags,
+  responses: { 204: { description: 'Revoked' }, ...errorResponses(401, 403, 404) },
+});
+
+export function apiKeysRoutes({ db }: AppDeps): Router {
+  const router = Router();
+
+  router
+    .route('/api-keys')
+    .post(requireAdmin, async (req, res) => {
+      const input = parseInput(createApiKeySchema, req.body);
+      const key = generateApiKey();
+      const row = await db.apiKey.create({ data: { id: newId('key'), teamId: input.team_id, keyHash: hashApiKey(key) } });
+      res.status(201).json({ id: row.id, team_id: row.teamId, key });
+    })
+    .all(methodNotAllowed);
+
+  router
+    .route('/api-keys/:id')
+    .delete(requireAdmin, async (req, res) => {
+      const id = req.params.id;
+      const revoked = isId('key', id)
+        ? await db.apiKey.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: new Date() } })
+        : { count: 0 };
+      if (revoked.count === 0) throw notFound('API key');
+      res.status(204).end();
+    })
+    .all(methodNotAllowed);
+
+  return router;
 }

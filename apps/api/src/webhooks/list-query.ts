@@ -1,0 +1,74 @@
+import { WILDCARD_EVENT } from '@hooklane/core';
+import { z } from 'zod';
+import { decodeCursor } from './cursor.js';
+import { filtersSchema } from './list-filters.js';
+import { detailsOf } from './parse-input.js';
+import { eventTypeSchema, INT4_MAX } from './schemas.js';
+
+export const DEFAULT_LIMIT = 50;
+export const MAX_LIMIT = 200;
+
+const positiveInt = (max: number) =>
+  z
+    .string()
+    .regex(/^\d{1,10}$/, 'Must be a positive integer')
+    .transform(Number)
+    .pipe(z.int().min(1).max(max));
+
+const booleanParam = z
+  .enum(['true', 'false'], { error: 'Must be true or false' })
+  .transform((value) => value === 'true');
+
+/** Query of GET /v1/webhooks. Query values arrive as strings; a repeated parameter arrives as an array and is refused. */
+export const listWebhooksQuerySchema = z.strictObject({
+  team_id: positiveInt(INT4_MAX).optional().meta({ description: 'Only this team (a team key may only name its own)' }),
+  project_id: z
+    .union([z.literal('null').transform(() => null), positiveInt(INT4_MAX)])
+    .optional()
+    .meta({ description: 'Only this project; "null" for webhooks that cover every project' }),
+  event: z
+    .union([eventTypeSchema, z.literal(WILDCARD_EVENT)], { error: 'Unknown event type; GET /v1/event-types lists them' })
+    .optional()
+    .meta({ description: 'Webhooks whose events hold this type or "*"' }),
+  is_active: booleanParam.optional(),
+  limit: positiveInt(MAX_LIMIT).default(DEFAULT_LIMIT).meta({ description: `Page size, 1..${MAX_LIMIT}` }),
+  cursor: z
+    .string()
+    .transform((cursor, ctx) => {
+      const position = decodeCursor(cursor, 'wh');
+      if (!position) {
+        ctx.addIssue({ code: 'custom', message: 'Not a cursor from this API; pass next_cursor as returned' });
+        return z.NEVER;
+      }
+      return position;
+    })
+    .optional()
+    .meta({ description: 'next_cursor of the previous page' }),
+  filters: z
+    .string()
+    .transform((text, ctx) => {
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'filters must be a JSON array of {"field", "operator", "value"}' });
+        return z.NEVER;
+      }
+      const result = filtersSchema.safeParse(value);
+      if (!result.success) {
+        for (const detail of detailsOf(result.error)) {
+          ctx.addIssue({ code: 'custom', path: detail.path ? detail.path.split('.') : [], message: detail.message });
+        }
+        return z.NEVER;
+      }
+      return result.data;
+    })
+    .optional()
+    .meta({
+      description:
+        'JSON array of {"field", "operator", "value"}; fields id, url, event, project_id, is_active; operators =, !=, in (value an array)',
+      examples: ['[{"field":"event","operator":"in","value":["create:task","update:task"]}]'],
+    }),
+});
+
+export type ListWebhooksQuery = z.output<typeof listWebhooksQuerySchema>;

@@ -1,0 +1,57 @@
+import { generateSecret } from '@hooklane/core';
+import type { Db, Prisma, Webhook } from '@hooklane/db';
+import { encodeCursor } from './cursor.js';
+import { filterWhere, subscribedTo } from './list-filters.js';
+import type { ListWebhooksQuery } from './list-query.js';
+import { previousSecretFields } from './secrets.js';
+
+export interface WebhookPage {
+  rows: Webhook[];
+  nextCursor: string | null;
+}
+
+/** One page of live webhooks, oldest first; `teamId` undefined means every team (admin only). */
+export async function listWebhooks(db: Db, teamId: number | undefined, query: ListWebhooksQuery): Promise<WebhookPage> {
+  const and: Prisma.WebhookWhereInput[] = [{ deletedAt: null }];
+  if (teamId !== undefined) and.push({ teamId });
+  if (query.project_id !== undefined) and.push({ projectId: query.project_id });
+  if (query.event !== undefined) and.push(subscribedTo(query.event));
+  if (query.is_active !== undefined) and.push({ isActive: query.is_active });
+  for (const filter of query.filters ?? []) and.push(filterWhere(filter));
+  if (query.cursor) {
+    const { createdAt, id } = query.cursor;
+    and.push({ OR: [{ createdAt: { gt: createdAt } }, { createdAt, id: { gt: id } }] });
+  }
+  // One row more than the page tells whether another page exists without a count.
+  const rows = await db.webhook.findMany({
+    where: { AND: and },
+    orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+    take: query.limit + 1,
+  });
+  const page = rows.slice(0, query.limit);
+  const last = page[page.length - 1];
+  return { rows: page, nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null };
+}
+
+/**
+ * Soft-deletes a webhook and cancels its pending deliveries in one transaction, so a
+ * worker never picks up a delivery for a webhook the user has already removed.
+ */
+export async function deleteWebhook(db: Db, id: string, now: Date = new Date()): Promise<boolean> {
+  return db.$transaction(async (tx) => {
+    const removed = await tx.webhook.updateMany({ where: { id, deletedAt: null }, data: { deletedAt: now, isActive: false } });
+    if (removed.count === 0) return false;
+    await tx.delivery.updateMany({ where: { webhookId: id, status: 'pending' }, data: { status: 'cancelled', nextAttemptAt: null } });
+    return true;
+  });
+}
+
+/** Replaces the secret and keeps the old one for the grace period. Null when the webhook is gone. */
+export async function rotateSecret(db: Db, current: Webhook, newSecret = generateSecret(), now = new Date()): Promise<string | null> {
+  const updated = await db.webhook.updateMany({
+    // Matching the old secret makes two concurrent rotations safe: the loser changes nothing.
+    where: { id: current.id, deletedAt: null, secret: current.secret },
+    data: { secret: newSecret, ...previousSecretFields(current.secret, now) },
+  });
+  return updated.count === 1 ? newSecret : null;
+}

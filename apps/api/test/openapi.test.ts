@@ -1,0 +1,171 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import request from 'supertest';
+import { startTestApi, type TestApi } from '../../../test/support/api.js';
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { registeredRoutes } from '../src/openapi/registry.js';
+
+let api: TestApi;
+type Json = Record<string, unknown>;
+let doc: Json;
+
+const MY_ROUTES: Array<[string, string]> = [
+  ['post', '/v1/api-keys'],
+  ['delete', '/v1/api-keys/{id}'],
+  ['post', '/v1/webhooks'],
+  ['get', '/v1/webhooks'],
+  ['get', '/v1/webhooks/{id}'],
+  ['patch', '/v1/webhooks/{id}'],
+  ['delete', '/v1/webhooks/{id}'],
+  ['get', '/v1/webhooks/{id}/secret'],
+  ['post', '/v1/webhooks/{id}/secret/rotate'],
+  ['get', '/v1/event-types'],
+  ['get', '/openapi.json'],
+  ['get', '/docs'],
+];
+
+function resolvePointer(ref: string): unknown {
+  if (!ref.startsWith('#/')) return undefined;
+  return ref
+    .slice(2)
+    .split('/')
+    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .reduce<unknown>((node, part) => (node && typeof node === 'object' ? (node as Json)[part] : undefined), doc);
+}
+
+function refsIn(value: unknown, found: string[] = []): string[] {
+  if (Array.isArray(value)) value.forEach((v) => refsIn(v, found));
+  else if (value && typeof value === 'object') {
+    for (const [key, child] of Object.entries(value)) {
+      if (key === '$ref' && typeof child === 'string') found.push(child);
+      else refsIn(child, found);
+    }
+  }
+  return found;
+}
+
+function operations(): Array<{ path: string; method: string; op: Json }> {
+  return Object.entries(doc.paths as Record<string, Json>).flatMap(([path, item]) =>
+    Object.entries(item).map(([method, op]) => ({ path, method, op: op as Json })),
+  );
+}
+
+beforeAll(async () => {
+  api = await startTestApi('openapi');
+  const res = await request(api.app).get('/openapi.json');
+  expect(res.status).toBe(200);
+  expect(res.headers['content-type']).toMatch(/^application\/json/);
+  doc = res.body as Json;
+});
+
+afterAll(async () => {
+  await api.close();
+});
+
+describe('/openapi.json', () => {
+  it('is an OpenAPI 3.0 document with info and a bearer scheme', () => {
+    expect(doc.openapi).toMatch(/^3\.0\.\d+$/);
+    expect(doc.info).toMatchObject({ title: expect.any(String), version: expect.any(String) });
+    expect(doc.components).toMatchObject({ securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } });
+    for (const key of Object.keys(doc)) expect(['openapi', 'info', 'servers', 'paths', 'components', 'security', 'tags', 'externalDocs']).toContain(key);
+  });
+
+  it('lists every route of the management API, and every route registered by any module', () => {
+    const paths = doc.paths as Record<string, Json>;
+    for (const [method, path] of MY_ROUTES) expect([method, path, Boolean(paths[path]?.[method])]).toEqual([method, path, true]);
+    for (const { method, path } of registeredRoutes()) expect(paths[path]?.[method]).toBeDefined();
+  });
+
+  it('every operation is well formed: unique operationId, responses, declared path parameters, auth on /v1', () => {
+    const ids = new Set<string>();
+    for (const { path, method, op } of operations()) {
+      expect(['get', 'post', 'put', 'patch', 'delete', 'head', 'options', 'trace']).toContain(method);
+      expect(typeof op.operationId).toBe('string');
+      expect(ids.has(op.operationId as string)).toBe(false);
+      ids.add(op.operationId as string);
+      const responses = op.responses as Record<string, Json>;
+      expect(Object.keys(responses).length).toBeGreaterThan(0);
+      for (const [status, response] of Object.entries(responses)) {
+        expect(status).toMatch(/^[1-5]\d\d$/);
+        expect(typeof response.description).toBe('string');
+      }
+      const params = (op.parameters ?? []) as Json[];
+      const inPath = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]).sort();
+      expect(params.filter((p) => p.in === 'path').map((p) => p.name).sort()).toEqual(inPath);
+      for (const p of params) {
+        expect(['query', 'path', 'header', 'cookie']).toContain(p.in);
+        if (p.in === 'path') expect(p.required).toBe(true);
+      }
+      const keys = params.map((p) => `${p.in}:${p.name}`);
+      expect(new Set(keys).size).toBe(keys.length);
+      if (path.startsWith('/v1/')) expect(op.security).toEqual([{ bearerAuth: [] }]);
+    }
+  });
+
+  it('is valid OpenAPI according to a maintained validator, and every $ref resolves', async () => {
+    const result = await new Validator().validate(doc as never);
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+    const refs = refsIn(doc);
+    expect(refs.length).toBeGreaterThan(0);
+    for (const ref of refs) expect([ref, resolvePointer(ref) !== undefined]).toEqual([ref, true]);
+  });
+
+  it('documents the create body from the validation schema itself: fields, defaults and ranges', async () => {
+    const op = (doc.paths as Record<string, Json>)['/v1/webhooks']!.post as Json;
+    const ref = ((op.requestBody as Json).content as Record<string, Json>)['application/json']!.schema as Json;
+    const schema = (ref.$ref ? resolvePointer(ref.$ref as string) : ref) as Json;
+    const props = schema.properties as Record<string, Json>;
+    expect(Object.keys(props).sort()).toEqual(
+      ['action', 'content_type', 'description', 'events', 'follow_redirect', 'headers', 'is_active', 'project_id', 'rate_limit',
+        'reject_unauthorized', 'retries_count', 'retries_delay', 'retry_backoff', 'secret', 'team_id', 'timeout', 'url'].sort(),
+    );
+    expect(schema.required).toEqual(expect.arrayContaining(['team_id', 'url']));
+    expect(schema.additionalProperties).toBe(false);
+    expect(props.retries_count).toMatchObject({ default: 5, minimum: 0, maximum: 20 });
+    expect(props.retries_delay).toMatchObject({ default: 10, minimum: 0, maximum: 86400 });
+    expect(props.timeout).toMatchObject({ default: 10, minimum: 1, maximum: 60 });
+    expect(props.retry_backoff).toMatchObject({ default: 'fixed', enum: ['fixed', 'exponential'] });
+    expect(props.url).toMatchObject({ maxLength: 2048 });
+
+    // A field the document does not list is refused by the API, and the reverse holds for a listed one.
+    const accepted = await request(api.app)
+      .post('/v1/webhooks')
+      .set(api.admin)
+      .send({ team_id: 1, url: 'https://example.com/', events: ['ping'], retries_count: 20, timeout: 60, description: 'from the docs' });
+    expect(accepted.status).toBe(201);
+    const refused = await request(api.app)
+      .post('/v1/webhooks')
+      .set(api.admin)
+      .send({ team_id: 1, url: 'https://example.com/', events: ['ping'], undocumented: true });
+    expect(refused.status).toBe(400);
+  });
+
+  it('describes the webhook response without the secret, and the create response with it', () => {
+    const schemas = (doc.components as Json).schemas as Record<string, Json>;
+    const webhook = schemas.Webhook!;
+    expect(Object.keys(webhook.properties as Json)).toEqual(
+      expect.arrayContaining(['id', 'created_at', 'updated_at', 'last_status', 'last_delivery_at', 'disabled_reason']),
+    );
+    expect(Object.keys(webhook.properties as Json)).not.toContain('secret');
+    expect(Object.keys(schemas.CreatedWebhook!.properties as Json)).toContain('secret');
+  });
+});
+
+describe('/docs', () => {
+  it('answers an HTML page that renders /openapi.json', async () => {
+    const res = await request(api.app).get('/docs');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/html/);
+    expect(res.text.toLowerCase()).toContain('<!doctype html>');
+    expect(res.text).toContain('swagger-ui');
+    // The UI's assets are served by us, not a CDN, so the page works offline.
+    const init = await request(api.app).get('/docs/swagger-ui-init.js');
+    expect(init.status).toBe(200);
+    expect(init.text).toContain('/openapi.json');
+  });
+
+  it('other methods get 405', async () => {
+    expect((await request(api.app).post('/openapi.json')).status).toBe(405);
+    expect((await request(api.app).delete('/docs')).status).toBe(405);
+  });
+});
