@@ -1,3 +1,27 @@
 export { createDb, type Db, type DbOptions } from './client.js';
 export { Prisma, PrismaClient, RetryBackoff, DeliveryStatus } from './generated/prisma/client.js';
 export type { ApiKey, Webhook, Event, Delivery, Attempt } from './generated/prisma/client.js';
+export {
+  loadDeliveryForAttempt,
+  recordAttempt,
+  cancelPendingDelivery,
+  disableWebhook,
+  findSweepCandidates,
+  type DeliveryForAttempt,
+  type DeliveryStatusName,
+  type RecordAttemptInput,
+  type SweepCandidate,
+  type FindSweepCandidatesInput,
+} from './delivery-queries.js';
+export {
+  findSubscribedWebhookIds,
+  claimLiveIdempotencyKeys,
+  insertEventsWithDeliveries,
+  type FanOutTarget,
+  type IdempotencyKeyRef,
+  type IdempotentEvent,
+  type NewEventRow,
+  type NewDeliveryRow,
+  type InsertEventsInput,
+} from './ingest-queries.js';
+export { recoverFailedDeliveries, type RecoverInput } from './redelivery-queries.js';
