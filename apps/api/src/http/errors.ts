@@ -43,7 +43,8 @@ export function isUnavailableError(err: unknown): boolean {
   if (typeof e.code === 'string' && UNAVAILABLE_CODES.has(e.code)) return true;
   if (e.name === 'PrismaClientInitializationError') return true;
   const message = typeof e.message === 'string' ? e.message : '';
-  if (/ECONNREFUSED|Connection terminated|connection timeout|timeout exceeded when trying to connect|Can't reach database|Stream isn't writeable|Connection is closed|enableOfflineQueue/i.test(message)) {
+  // "Query read timeout": pg's client-side query_timeout, when an open connection went silent.
+  if (/ECONNREFUSED|Connection terminated|connection timeout|timeout exceeded when trying to connect|Query read timeout|Can't reach database|Stream isn't writeable|Connection is closed|enableOfflineQueue/i.test(message)) {
     return true;
   }
   return e.cause !== undefined && e.cause !== err && isUnavailableError(e.cause);
@@ -70,6 +71,17 @@ function fromFrameworkError(err: unknown): HttpError | undefined {
   return undefined;
 }
 
+/**
+ * What of an unexpected error may be logged. Prisma's validation errors print the whole
+ * call, arguments included, into their message and stack (a webhook's secret and header
+ * values among them), so only their last line, which names the problem, is kept.
+ */
+export function loggableError(err: unknown): unknown {
+  if (!(err instanceof Error) || err.name !== 'PrismaClientValidationError') return err;
+  const lines = err.message.trim().split('\n');
+  return { type: err.name, message: lines[lines.length - 1] ?? '' };
+}
+
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const known = err instanceof HttpError ? err : fromFrameworkError(err);
@@ -78,11 +90,12 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       return;
     }
     if (isUnavailableError(err)) {
-      logger.warn({ err: { message: (err as Error).message }, path: req.path }, 'backing service unavailable');
+      const { message } = loggableError(err) as { message?: unknown };
+      logger.warn({ err: { message }, path: req.path }, 'backing service unavailable');
       res.status(503).json(errorBody('service_unavailable', 'A backing service is unavailable, try again shortly'));
       return;
     }
-    logger.error({ err, path: req.path, method: req.method }, 'unhandled error');
+    logger.error({ err: loggableError(err), path: req.path, method: req.method }, 'unhandled error');
     res.status(500).json(errorBody('internal_error', 'Internal server error'));
   };
 }
