@@ -23,10 +23,14 @@ registerRoute({
 /** `/openapi.json` and `/docs`, public so that a developer can read them before holding a key. */
 export function openApiRoutes(): Router {
   const router = Router();
+  let documentJson: string | undefined;
   router
     .route('/openapi.json')
     .get((_req, res) => {
-      res.json(buildOpenApiDocument());
+      // Built on first use, once every route module has registered, then served as is:
+      // the route is public, so it must cost nothing per request.
+      documentJson ??= JSON.stringify(buildOpenApiDocument());
+      res.type('json').send(documentJson);
     })
     .all(methodNotAllowed);
   // Swagger UI's assets come from the swagger-ui-dist package, so /docs works offline.
