@@ -246,3 +246,18 @@ export async function findSweepCandidates(db: Db, input: FindSweepCandidatesInpu
       ORDER BY created_at LIMIT ${input.limit})`;
   return rows.map((r) => ({ id: r.id, attempts: r.attempts, nextAttemptAt: r.next_attempt_at }));
 }
+
+/**
+ * Of these (delivery, attempts) pairs, the ids still pending at exactly that attempt count.
+ * The sweeper asks again after finding no job: a delivery finished between its first read
+ * and the Redis check (its job then already gone) must not be queued again.
+ */
+export async function filterStillPending(db: Db, items: Array<{ id: string; attempts: number }>): Promise<Set<string>> {
+  if (items.length === 0) return new Set();
+  const rows = await db.$queryRaw<{ id: string }[]>`
+    SELECT d.id FROM deliveries d
+      JOIN unnest(${items.map((i) => i.id)}::text[], ${items.map((i) => i.attempts)}::int[]) AS c(id, attempts)
+        ON c.id = d.id AND c.attempts = d.attempts
+     WHERE d.status = 'pending'`;
+  return new Set(rows.map((r) => r.id));
+}

@@ -7,6 +7,7 @@ export {
   cancelPendingDelivery,
   disableWebhook,
   findSweepCandidates,
+  filterStillPending,
   type DeliveryForAttempt,
   type DeliveryStatusName,
   type RecordAttemptInput,

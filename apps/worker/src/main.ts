@@ -1,0 +1,51 @@
+import { parseConfig } from '@hooklane/core';
+import { createDb } from '@hooklane/db';
+import { createDeliveryQueue, createRedisConnection } from '@hooklane/queue';
+import { createLogger } from './logger.js';
+import { createWorkerMetrics } from './metrics.js';
+import { startMetricsServer } from './metrics-server.js';
+import { startDeliveryWorker } from './worker.js';
+
+const config = parseConfig(process.env);
+const logger = createLogger(config.logLevel);
+// Deliveries of one worker share its pool; one connection per concurrent job at most.
+const db = createDb(config.databaseUrl, {
+  connectionTimeoutMs: config.dbTimeoutMs,
+  poolSize: Math.min(Math.max(config.workerConcurrency, 4), 50),
+});
+const redis = createRedisConnection(config.redisUrl, 'worker');
+redis.on('error', (err) => logger.warn({ err: { message: err.message } }, 'redis error'));
+const queue = createDeliveryQueue({ connection: redis, prefix: config.queuePrefix });
+queue.on('error', (err) => logger.warn({ err: { message: err.message } }, 'queue error'));
+const metrics = createWorkerMetrics(queue);
+
+const running = await startDeliveryWorker({ config, db, connection: redis, queue, logger, metrics });
+const metricsServer = await startMetricsServer({
+  port: config.metricsPort,
+  host: config.host,
+  registry: metrics.registry,
+  isHealthy: running.isHealthy,
+  logger,
+});
+logger.info({ concurrency: config.workerConcurrency, metrics_port: metricsServer.port }, 'worker started');
+
+const FORCED_EXIT_EXTRA_MS = 10_000;
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, 'worker stopping: no new jobs, finishing those in flight');
+  // Closing connections to an unreachable Redis can wait forever; jobs not finished by
+  // then are handed over through their lapsing locks either way.
+  setTimeout(() => {
+    logger.warn('shutdown took too long: exiting');
+    process.exit(0);
+  }, config.shutdownGraceMs + FORCED_EXIT_EXTRA_MS).unref();
+  await running.close();
+  await Promise.allSettled([metricsServer.close(), queue.close(), db.$disconnect()]);
+  redis.disconnect();
+  logger.info('worker stopped');
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -1,0 +1,32 @@
+import { newId } from '@hooklane/core';
+import { recordAttempt, type Db, type DeliveryForAttempt } from '@hooklane/db';
+import type { HttpAttemptResult } from './deliver.js';
+import { attemptError, type AttemptVerdict } from './schedule-retry.js';
+
+/**
+ * Writes one attempt with the delivery's and webhook's new state in one statement.
+ * False when another worker already recorded this attempt (a stalled job taken over):
+ * the caller must then not schedule anything, the other worker has.
+ */
+export async function recordAttemptOutcome(
+  db: Db,
+  record: DeliveryForAttempt,
+  attempt: number,
+  result: HttpAttemptResult,
+  verdict: AttemptVerdict,
+): Promise<boolean> {
+  return recordAttempt(db, {
+    attemptId: newId('att'),
+    deliveryId: record.delivery.id,
+    webhookId: record.webhook.id,
+    attempt,
+    startedAt: result.startedAt,
+    durationMs: result.durationMs,
+    statusCode: result.statusCode,
+    responseBody: result.responseBody,
+    error: attemptError(result),
+    status: verdict.status,
+    nextAttemptAt: verdict.status === 'pending' ? new Date(Date.now() + verdict.delayMs) : null,
+    countsTowardHealth: !record.delivery.isTest,
+  });
+}
