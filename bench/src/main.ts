@@ -1,0 +1,216 @@
+/**
+ * `npm run bench` runs every scenario; `npm run bench -- <scenario>...` runs some. Each run
+ * gets its own database and queue prefixes, starts the processes it needs, prints progress,
+ * a markdown table and writes bench/results/<date>.json. Every throughput figure sits next
+ * to a baseline measured in the same run, because this machine is shared and noisy.
+ */
+import { existsSync, rmSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
+import { resolve } from 'node:path';
+import { closeApiClient } from './api-client.js';
+import { startReceiver, type Receiver } from './children/receiver-client.js';
+import { killAllChildrenNow, REPO_ROOT, stopAllChildren } from './children/registry.js';
+import type { BenchContext } from './context.js';
+import { createBenchDatabase, type BenchDatabase } from './database.js';
+import { heading, note } from './progress.js';
+import { deleteActivePrefixes } from './queue.js';
+import { buildFigures, markdownTable, writeJson, type ScenarioResults } from './report.js';
+import { runDrain } from './scenarios/drain.js';
+import { runIngest } from './scenarios/ingest.js';
+import { runIsolation } from './scenarios/isolation.js';
+import { runLatency } from './scenarios/latency.js';
+import { runRaw } from './scenarios/raw.js';
+import { readSettings } from './settings.js';
+import { API_ENTRY, useBundles, WORKER_ENTRY } from './stack.js';
+import { buildBundles } from './bundle.js';
+
+type Step = 'raw' | 'drain1' | 'drain2' | 'ingest' | 'latency' | 'isolation';
+const STEP_ORDER: Step[] = ['raw', 'drain1', 'drain2', 'ingest', 'latency', 'isolation'];
+
+// A scenario pulls in the baselines its ratios need, so that they come from the same run.
+const SCENARIOS: Record<string, Step[]> = {
+  raw: ['raw'],
+  drain: ['raw', 'drain1', 'drain2'],
+  ingest: ['ingest'],
+  latency: ['latency'],
+  isolation: ['drain1', 'isolation'],
+  memory: ['drain1'],
+};
+
+function planSteps(args: string[]): Step[] {
+  const names = args.filter((a) => a !== '--');
+  if (names.length === 0 || names.includes('all')) return STEP_ORDER;
+  const wanted = new Set<Step>();
+  for (const name of names) {
+    const steps = SCENARIOS[name];
+    if (!steps) throw new Error(`unknown scenario "${name}"; one of: all, ${Object.keys(SCENARIOS).join(', ')}`);
+    for (const s of steps) wanted.add(s);
+  }
+  return STEP_ORDER.filter((s) => wanted.has(s));
+}
+
+const NEEDS: Record<Step, string[]> = {
+  raw: [],
+  drain1: [WORKER_ENTRY],
+  drain2: [WORKER_ENTRY],
+  ingest: [API_ENTRY],
+  latency: [API_ENTRY, WORKER_ENTRY],
+  isolation: [WORKER_ENTRY],
+};
+
+function missingEntry(step: Step): string | undefined {
+  return NEEDS[step].find((entry) => !existsSync(resolve(REPO_ROOT, entry)));
+}
+
+function machine() {
+  return {
+    nproc: availableParallelism(),
+    cpu: cpus()[0]?.model ?? 'unknown',
+    memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+  };
+}
+
+let activeDb: BenchDatabase | undefined;
+let interrupted = false;
+
+/** Drops the run's database and queue keys; safe to call twice (normal end and a signal). */
+async function cleanupShared(redisUrl: string): Promise<void> {
+  const db = activeDb;
+  activeDb = undefined;
+  await db?.drop().catch((err: unknown) => note(`could not drop ${db.name}: ${String(err)}`));
+  await deleteActivePrefixes(redisUrl).catch((err: unknown) => note(`could not delete queue keys: ${String(err)}`));
+}
+
+async function main(): Promise<number> {
+  const settings = readSettings(process.env);
+  const steps = planSteps(process.argv.slice(2));
+  const started = new Date();
+  const runId = started.toISOString().replace(/[:.]/g, '-');
+  const loadAtStart = loadavg();
+  process.stdout.write(
+    `hooklane bench ${runId}: ${steps.join(', ')} (scale ${settings.scale}, runtime ${settings.runtime}${settings.cpuProfile ? ', CPU profiling on' : ''})\n` +
+      `machine: ${JSON.stringify(machine())}, load average ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}\n`,
+  );
+
+  let receiver: Receiver | undefined;
+  const results: ScenarioResults = {};
+  const errors: Record<string, string> = {};
+  const skipped: Record<string, string> = {};
+  try {
+    const db = await createBenchDatabase(settings.adminDatabaseUrl);
+    activeDb = db;
+    note(`database ${db.name} migrated`);
+    if (settings.runtime === 'bundle') {
+      useBundles(await buildBundles(runId));
+      note('API and worker bundled with esbuild; running them with bare node');
+    }
+    receiver = await startReceiver();
+    const ctx: BenchContext = { runId, settings, db, receiver };
+    for (const step of steps) {
+      if (interrupted) break;
+      const missing = missingEntry(step);
+      if (missing) {
+        skipped[step] = `${missing} does not exist yet`;
+        heading(`${step}: skipped (${skipped[step]})`);
+        continue;
+      }
+      try {
+        switch (step) {
+          case 'raw':
+            results.raw = await runRaw(ctx);
+            break;
+          case 'drain1':
+            results.drain1 = await runDrain(ctx, 1);
+            break;
+          case 'drain2':
+            results.drain2 = await runDrain(ctx, 2);
+            break;
+          case 'ingest':
+            results.ingest = await runIngest(ctx);
+            break;
+          case 'latency':
+            results.latency = await runLatency(ctx);
+            break;
+          case 'isolation':
+            results.isolation = await runIsolation(ctx);
+            break;
+        }
+      } catch (err) {
+        if (interrupted) break;
+        errors[step] = err instanceof Error ? (err.stack ?? err.message) : String(err);
+        note(`${step} FAILED: ${errors[step]}`);
+        await stopAllChildren();
+        // The receiver is shared: bring it back if the failure took it down.
+        if (receiver.child.process.exitCode !== null || receiver.child.process.signalCode !== null) {
+          if (settings.runtime === 'bundle') {
+      useBundles(await buildBundles(runId));
+      note('API and worker bundled with esbuild; running them with bare node');
+    }
+    receiver = await startReceiver();
+          ctx.receiver = receiver;
+        }
+      }
+    }
+  } finally {
+    closeApiClient();
+    await stopAllChildren();
+    await cleanupShared(settings.redisUrl);
+    rmSync(resolve(REPO_ROOT, 'bench/.build', runId), { recursive: true, force: true });
+  }
+
+  const figures = buildFigures(results);
+  const table = markdownTable(figures);
+  const finished = new Date();
+  heading(`results (${finished.toISOString().slice(0, 16).replace('T', ' ')} UTC, scale ${settings.scale})`);
+  process.stdout.write(`\n${table}\n`);
+  for (const [step, reason] of Object.entries(skipped)) process.stdout.write(`\nskipped ${step}: ${reason}`);
+  for (const [step, message] of Object.entries(errors)) process.stdout.write(`\nfailed ${step}: ${message.split('\n')[0]}`);
+  const path = writeJson(runId, {
+    startedAt: started.toISOString(),
+    finishedAt: finished.toISOString(),
+    machine: machine(),
+    loadAverage: { start: loadAtStart, end: loadavg() },
+    settings: { ...settings, adminDatabaseUrl: undefined },
+    steps,
+    results,
+    figures,
+    skipped,
+    errors,
+  });
+  process.stdout.write(`\n\nwritten ${path}\n`);
+  return Object.keys(errors).length > 0 ? 1 : 0;
+}
+
+// Set by the first SIGINT/SIGTERM: main() waits for it rather than exiting under it.
+let interruptCleanup: Promise<void> | undefined;
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (interrupted) {
+      killAllChildrenNow();
+      process.exit(130);
+    }
+    interrupted = true;
+    process.stdout.write(`\n${signal}: stopping children and dropping the bench database\n`);
+    interruptCleanup = stopAllChildren(3_000)
+      .then(() => cleanupShared(readSettings(process.env).redisUrl))
+      .finally(() => process.exit(130));
+  });
+}
+process.on('exit', killAllChildrenNow);
+
+main().then(
+  async (code) => {
+    await interruptCleanup;
+    process.exit(code);
+  },
+  async (err: unknown) => {
+    process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    killAllChildrenNow();
+    await cleanupShared(readSettings(process.env).redisUrl).catch(() => undefined);
+    await interruptCleanup;
+    process.exit(1);
+  },
+);

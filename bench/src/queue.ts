@@ -1,0 +1,62 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { createDeliveryQueue, createRedisConnection, enqueueDeliveries, type DeliveryQueue } from '@hooklane/queue';
+
+// Prefixes handed out and not yet deleted, so an interrupted run can still clean up Redis.
+const activePrefixes = new Set<string>();
+
+export function randomQueuePrefix(): string {
+  const prefix = `hooklane_bench_${randomBytes(4).toString('hex')}`;
+  activePrefixes.add(prefix);
+  return prefix;
+}
+
+export async function deleteActivePrefixes(redisUrl: string): Promise<void> {
+  for (const prefix of [...activePrefixes]) await deletePrefix(redisUrl, prefix);
+}
+
+export interface BenchQueue {
+  prefix: string;
+  queue: DeliveryQueue;
+  enqueueFirstAttempts(deliveryIds: string[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The producer side, as the API uses it, on a prefix of this run's own. */
+export function openBenchQueue(redisUrl: string, prefix: string): BenchQueue {
+  const connection = createRedisConnection(redisUrl, 'worker');
+  const queue = createDeliveryQueue({ connection, prefix });
+  return {
+    prefix,
+    queue,
+    async enqueueFirstAttempts(deliveryIds) {
+      const CHUNK = 1000;
+      for (let i = 0; i < deliveryIds.length; i += CHUNK) {
+        await enqueueDeliveries(
+          queue,
+          deliveryIds.slice(i, i + CHUNK).map((deliveryId) => ({ deliveryId, attempt: 1 })),
+        );
+      }
+    },
+    async close() {
+      await queue.close();
+      connection.disconnect();
+    },
+  };
+}
+
+/** Removes every key under a prefix. */
+export async function deletePrefix(redisUrl: string, prefix: string): Promise<void> {
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await redis.del(...keys);
+    } while (cursor !== '0');
+    activePrefixes.delete(prefix);
+  } finally {
+    redis.disconnect();
+  }
+}

@@ -1,0 +1,55 @@
+import { insertWebhooks, seedEventsWithDeliveries, truncateAll, type SeededDelivery, type WebhookSpec } from '../database.js';
+import { paddedData, type BenchContext } from '../context.js';
+import { deletePrefix, openBenchQueue, randomQueuePrefix } from '../queue.js';
+import { note } from '../progress.js';
+
+export const BENCH_TEAM = 1;
+export const BENCH_EVENT = 'ping';
+
+export interface DeliverySetup {
+  prefix: string;
+  webhookIds: string[];
+  /** Webhook ids pointing at the receiver that never answers. */
+  hangWebhookIds: Set<string>;
+  deliveries: SeededDelivery[];
+  cleanup(): Promise<void>;
+}
+
+/**
+ * `events` events, each matching exactly one of `webhooks` webhooks (one per project id,
+ * events spread round-robin), stored and enqueued as ingest leaves them, with no worker
+ * running yet. The first `hangCount` webhooks point at the receiver that never answers.
+ */
+export async function prepareDeliveries(
+  ctx: BenchContext,
+  { events, webhooks, hangCount = 0 }: { events: number; webhooks: number; hangCount?: number },
+): Promise<DeliverySetup> {
+  const { db, receiver, settings } = ctx;
+  await truncateAll(db.pool);
+  const prefix = randomQueuePrefix();
+  const specs: WebhookSpec[] = Array.from({ length: webhooks }, (_, i) => ({
+    teamId: BENCH_TEAM,
+    projectId: i + 1,
+    url: i < hangCount ? receiver.hangUrl : receiver.fastUrl,
+    events: [BENCH_EVENT],
+    timeoutSeconds: i < hangCount ? settings.hangTimeoutSeconds : 10,
+  }));
+  const webhookIds = await insertWebhooks(db.pool, specs);
+  const targets = webhookIds.map((webhookId, i) => ({ webhookId, teamId: BENCH_TEAM, projectId: i + 1 }));
+  const started = Date.now();
+  const deliveries = await seedEventsWithDeliveries(db.url, events, targets, BENCH_EVENT, paddedData(settings.payloadBytes));
+  const queue = openBenchQueue(settings.redisUrl, prefix);
+  try {
+    await queue.enqueueFirstAttempts(deliveries.map((d) => d.deliveryId));
+  } finally {
+    await queue.close();
+  }
+  note(`seeded ${events} events + deliveries to ${webhooks} webhooks (${hangCount} never answer) in ${Date.now() - started} ms`);
+  return {
+    prefix,
+    webhookIds,
+    hangWebhookIds: new Set(webhookIds.slice(0, hangCount)),
+    deliveries,
+    cleanup: () => deletePrefix(settings.redisUrl, prefix),
+  };
+}

@@ -1,0 +1,82 @@
+/**
+ * Every knob of a run in one place. BENCH_SCALE shrinks counts and durations for a quick
+ * check (0.1 = a tenth); the published figures use 1. Read once in main.ts and passed down.
+ */
+export interface BenchSettings {
+  scale: number;
+  adminDatabaseUrl: string;
+  redisUrl: string;
+  /** Deliveries in flight per worker process (WORKER_CONCURRENCY) and the raw client's lanes. */
+  concurrency: number;
+  /** Receiving webhooks in the delivery scenarios; events go to them round-robin. */
+  webhooks: number;
+  drainEvents: number;
+  drainWorkerCounts: number[];
+  payloadBytes: number;
+  ingestConnections: number;
+  ingestDurationMs: number;
+  warmupMs: number;
+  batchSize: number;
+  batchConnections: number;
+  batchDurationMs: number;
+  latencyRate: number;
+  latencyDurationMs: number;
+  /** A rate well inside capacity, measured first for comparison. */
+  latencyLowRate: number;
+  latencyLowDurationMs: number;
+  isolationEvents: number;
+  isolationHangShare: number;
+  hangTimeoutSeconds: number;
+  /** `tsx`: API and workers run from sources (`node --import tsx`); `bundle`: esbuild bundles run with bare node. */
+  runtime: 'tsx' | 'bundle';
+  /** Workers run under `node --cpu-prof`, profiles written under bench/results/profiles/. */
+  cpuProfile: boolean;
+  /** A scenario with no delivery progress for this long is stopped and reported as stalled. */
+  stallMs: number;
+}
+
+function number(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number (got ${JSON.stringify(raw)})`);
+  return value;
+}
+
+function runtime(raw: string | undefined): 'tsx' | 'bundle' {
+  if (raw === undefined || raw === '' || raw === 'tsx') return 'tsx';
+  if (raw === 'bundle') return 'bundle';
+  throw new Error(`BENCH_RUNTIME must be tsx or bundle (got ${JSON.stringify(raw)})`);
+}
+
+export function readSettings(env: NodeJS.ProcessEnv): BenchSettings {
+  const scale = number(env, 'BENCH_SCALE', 1);
+  const count = (n: number, min: number) => Math.max(min, Math.round(n * scale));
+  const webhooks = number(env, 'BENCH_WEBHOOKS', 10);
+  return {
+    scale,
+    adminDatabaseUrl: env.BENCH_DATABASE_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres',
+    redisUrl: env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
+    concurrency: number(env, 'BENCH_CONCURRENCY', 50),
+    webhooks,
+    drainEvents: count(20_000, 200),
+    drainWorkerCounts: [1, 2],
+    payloadBytes: 1024,
+    ingestConnections: 50,
+    ingestDurationMs: count(15_000, 3_000),
+    warmupMs: count(2_000, 1_000),
+    batchSize: 500,
+    batchConnections: 4,
+    batchDurationMs: count(10_000, 3_000),
+    latencyRate: 200,
+    latencyDurationMs: count(30_000, 5_000),
+    latencyLowRate: 50,
+    latencyLowDurationMs: count(10_000, 3_000),
+    isolationEvents: count(10_000, 200),
+    isolationHangShare: 0.1,
+    hangTimeoutSeconds: 5,
+    runtime: runtime(env.BENCH_RUNTIME),
+    cpuProfile: env.BENCH_CPU_PROF === '1',
+    stallMs: 60_000,
+  };
+}
