@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { isoTimestampSchema } from '../ingest/event-schemas.js';
-import { decodeCursor } from '../webhooks/cursor.js';
+import { cursorParam, positiveIntParam } from '../http/query-params.js';
 
 export const DELIVERY_STATUSES = ['pending', 'succeeded', 'failed', 'cancelled'] as const;
 export const DEFAULT_DELIVERY_LIMIT = 50;
@@ -40,27 +40,10 @@ export const deliveryPageSchema = z
   .object({ data: z.array(deliveryResponseSchema), next_cursor: z.string().nullable() })
   .meta({ id: 'DeliveryPage' });
 
-const limitParam = z
-  .string()
-  .regex(/^\d{1,4}$/, 'Must be a positive integer')
-  .transform(Number)
-  .pipe(z.int().min(1).max(MAX_DELIVERY_LIMIT));
-
 export const listDeliveriesQuerySchema = z.strictObject({
   status: z.enum(DELIVERY_STATUSES, { error: `Must be one of ${DELIVERY_STATUSES.join(', ')}` }).optional(),
-  limit: limitParam.default(DEFAULT_DELIVERY_LIMIT).meta({ description: `Page size, 1..${MAX_DELIVERY_LIMIT}` }),
-  cursor: z
-    .string()
-    .transform((cursor, ctx) => {
-      const position = decodeCursor(cursor, 'dlv');
-      if (!position) {
-        ctx.addIssue({ code: 'custom', message: 'Not a cursor from this API; pass next_cursor as returned' });
-        return z.NEVER;
-      }
-      return position;
-    })
-    .optional()
-    .meta({ description: 'next_cursor of the previous page' }),
+  limit: positiveIntParam(MAX_DELIVERY_LIMIT).default(DEFAULT_DELIVERY_LIMIT).meta({ description: `Page size, 1..${MAX_DELIVERY_LIMIT}` }),
+  cursor: cursorParam('dlv'),
 });
 
 export type ListDeliveriesQuery = z.output<typeof listDeliveriesQuerySchema>;

@@ -1,19 +1,12 @@
 import { WILDCARD_EVENT } from '@hooklane/core';
 import { z } from 'zod';
-import { decodeCursor } from './cursor.js';
+import { cursorParam, positiveIntParam as positiveInt } from '../http/query-params.js';
 import { filtersSchema } from './list-filters.js';
 import { detailsOf } from './parse-input.js';
 import { eventTypeSchema, INT4_MAX } from './schemas.js';
 
 export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 200;
-
-const positiveInt = (max: number) =>
-  z
-    .string()
-    .regex(/^\d{1,10}$/, 'Must be a positive integer')
-    .transform(Number)
-    .pipe(z.int().min(1).max(max));
 
 const booleanParam = z
   .enum(['true', 'false'], { error: 'Must be true or false' })
@@ -32,18 +25,7 @@ export const listWebhooksQuerySchema = z.strictObject({
     .meta({ description: 'Webhooks whose events hold this type or "*"' }),
   is_active: booleanParam.optional(),
   limit: positiveInt(MAX_LIMIT).default(DEFAULT_LIMIT).meta({ description: `Page size, 1..${MAX_LIMIT}` }),
-  cursor: z
-    .string()
-    .transform((cursor, ctx) => {
-      const position = decodeCursor(cursor, 'wh');
-      if (!position) {
-        ctx.addIssue({ code: 'custom', message: 'Not a cursor from this API; pass next_cursor as returned' });
-        return z.NEVER;
-      }
-      return position;
-    })
-    .optional()
-    .meta({ description: 'next_cursor of the previous page' }),
+  cursor: cursorParam('wh'),
   filters: z
     .string()
     .transform((text, ctx) => {

@@ -17,19 +17,10 @@ export function resolveEvents(events: string[] | undefined, action: string | und
   return [...new Set(events)];
 }
 
-export function newWebhookRow(input: CreateWebhookInput): Prisma.WebhookCreateInput {
-  const events = resolveEvents(input.events, input.action);
-  if (!events) {
-    throw badRequest('Request body is invalid', [{ path: 'events', message: 'Required unless action is given' }]);
-  }
+/** The columns that map one to one from the API's fields; on PATCH an absent field stays undefined (unchanged). */
+function deliverySettings(input: UpdateWebhookInput) {
   return {
-    id: newId('wh'),
-    teamId: input.team_id,
-    projectId: input.project_id,
-    url: input.url,
-    events,
     headers: input.headers,
-    secret: input.secret ?? generateSecret(),
     retriesCount: input.retries_count,
     retriesDelay: input.retries_delay,
     retryBackoff: input.retry_backoff,
@@ -43,6 +34,22 @@ export function newWebhookRow(input: CreateWebhookInput): Prisma.WebhookCreateIn
   };
 }
 
+export function newWebhookRow(input: CreateWebhookInput): Prisma.WebhookCreateInput {
+  const events = resolveEvents(input.events, input.action);
+  if (!events) {
+    throw badRequest('Request body is invalid', [{ path: 'events', message: 'Required unless action is given' }]);
+  }
+  return {
+    id: newId('wh'),
+    teamId: input.team_id,
+    projectId: input.project_id,
+    url: input.url,
+    events,
+    secret: input.secret ?? generateSecret(),
+    ...deliverySettings(input),
+  };
+}
+
 /** The columns a PATCH changes: only the fields given. */
 export function webhookChanges(input: UpdateWebhookInput, current: Webhook, now: Date): Prisma.WebhookUpdateManyMutationInput {
   const events = resolveEvents(input.events, input.action);
@@ -50,17 +57,7 @@ export function webhookChanges(input: UpdateWebhookInput, current: Webhook, now:
     projectId: input.project_id,
     url: input.url,
     events,
-    headers: input.headers,
-    retriesCount: input.retries_count,
-    retriesDelay: input.retries_delay,
-    retryBackoff: input.retry_backoff,
-    followRedirect: input.follow_redirect,
-    rejectUnauthorized: input.reject_unauthorized,
-    timeout: input.timeout,
-    contentType: input.content_type,
-    description: input.description,
-    isActive: input.is_active,
-    rateLimit: input.rate_limit,
+    ...deliverySettings(input),
   };
   if (input.is_active === true) {
     // Turning a webhook back on starts it afresh: the old reason and failure run no longer apply.
