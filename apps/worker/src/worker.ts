@@ -3,14 +3,17 @@ import { Worker, type ConnectionOptions } from 'bullmq';
 import type { Config } from '@hooklane/core';
 import type { Db } from '@hooklane/db';
 import { QUEUE_NAMES, type DeliverJobData, type DeliveryQueue } from '@hooklane/queue';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { createDefaultPolicies, type DeliveryPolicies } from './attempt-policies.js';
+import { watchDatabaseOutage } from './database-outage.js';
 import { createHttpClient } from './deliver.js';
 import type { WorkerMetrics } from './metrics.js';
 import { createDeliveryProcessor } from './process-delivery.js';
 import { startSweeper, type Sweeper } from './sweeper.js';
 import { createTargetGuard, type AddressPolicy } from './target-guard.js';
+import { createWebhookDisabledAnnouncer } from './webhook-disabled.js';
+import { createWebhookGate, type WebhookGate } from './webhook-gate.js';
 
 export interface WorkerDeps {
   config: Config;
@@ -55,9 +58,28 @@ export async function startDeliveryWorker(deps: WorkerDeps): Promise<RunningWork
     isRefused: deps.isRefusedAddress,
   });
   const http = createHttpClient(guard);
-  const policies = deps.policies ?? createDefaultPolicies({ db, logger, autoDisableAfterMs: config.autoDisableAfterMs });
   const redis = deps.connection instanceof Redis ? deps.connection : undefined;
-  const processor = createDeliveryProcessor({ db, queue, logger, metrics, http, policies });
+  // Given connection options instead of a connection, the limits get one of their own.
+  let ownRedis: Redis | undefined;
+  const policies =
+    deps.policies ??
+    createDefaultPolicies({
+      db,
+      logger,
+      autoDisableAfterMs: config.autoDisableAfterMs,
+      maxInFlightPerWebhook: config.maxInFlightPerWebhook,
+      gate: createGate(redis ?? (ownRedis = new Redis({ ...(deps.connection as RedisOptions), maxRetriesPerRequest: null })), deps),
+      onWebhookDisabled: createWebhookDisabledAnnouncer({ db, queue, logger }),
+    });
+
+  const outage = watchDatabaseOutage({
+    db,
+    logger,
+    // Pausing without waiting: the jobs in flight are the ones handing themselves back.
+    pause: () => worker.pause(true),
+    resume: () => worker.resume(),
+  });
+  const processor = createDeliveryProcessor({ db, queue, logger, metrics, http, policies, outage });
 
   const worker = new Worker<DeliverJobData>(QUEUE_NAMES.deliveries, processor, {
     connection: deps.connection,
@@ -89,6 +111,7 @@ export async function startDeliveryWorker(deps: WorkerDeps): Promise<RunningWork
   let closing: Promise<void> | undefined;
   async function close(): Promise<void> {
     closing ??= (async () => {
+      outage.stop();
       await sweeper?.stop();
       let timer: NodeJS.Timeout | undefined;
       const graceOver = new Promise<'timeout'>((resolve) => {
@@ -105,6 +128,7 @@ export async function startDeliveryWorker(deps: WorkerDeps): Promise<RunningWork
         return;
       }
       http.close();
+      ownRedis?.disconnect();
     })();
     return closing;
   }
@@ -127,4 +151,32 @@ export async function startDeliveryWorker(deps: WorkerDeps): Promise<RunningWork
   }
 
   return { close, isHealthy, worker, sweeper };
+}
+
+/**
+ * The cross-worker limits live in Redis, next to the queue. A waiter whose turn came is
+ * promoted from delayed to waiting; one that is gone (finished, removed by a flush) gives
+ * up its place so it cannot hold the line.
+ */
+function createGate(client: Redis, deps: WorkerDeps): WebhookGate {
+  const { queue, logger, config } = deps;
+  const gate: WebhookGate = createWebhookGate({
+    redis: client,
+    prefix: config.queuePrefix,
+    slotTtlMs: LOCK_DURATION_MS,
+    wake(webhookId, jobIds) {
+      for (const jobId of jobIds) {
+        void queue
+          .getBackend()
+          .promote(jobId)
+          .catch(async () => {
+            const state = await queue.getJobState(jobId);
+            if (state === 'completed' || state === 'failed' || state === 'unknown') await gate.leaveLine(webhookId, jobId);
+          })
+          .catch(() => undefined);
+      }
+    },
+    onError: (err) => logger.warn({ err: { message: (err as Error).message } }, 'in-flight slot bookkeeping failed; the slot lapses by itself'),
+  });
+  return gate;
 }

@@ -10,3 +10,4 @@ export {
   type QueueOptions,
 } from './producer.js';
 export { registerQueueGauge, QUEUE_GAUGE_STATES } from './metrics.js';
+export { defineRedisScript, type RedisScript, type ScriptClient } from './redis-script.js';
