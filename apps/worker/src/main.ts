@@ -8,10 +8,12 @@ import { startDeliveryWorker } from './worker.js';
 
 const config = parseConfig(process.env);
 const logger = createLogger(config.logLevel);
-// Deliveries of one worker share its pool; one connection per concurrent job at most.
+// Deliveries of one worker share a small pool: their loads and attempt writes are coalesced
+// into few statements, and a pool sized by concurrency let two workers exhaust PostgreSQL's
+// max_connections (`too many clients`, a stalled worker, duplicate deliveries).
 const db = createDb(config.databaseUrl, {
   connectionTimeoutMs: config.dbTimeoutMs,
-  poolSize: Math.min(Math.max(config.workerConcurrency, 4), 50),
+  poolSize: config.dbPoolSize,
 });
 const redis = createRedisConnection(config.redisUrl, 'worker');
 redis.on('error', (err) => logger.warn({ err: { message: err.message } }, 'redis error'));

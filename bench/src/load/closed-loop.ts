@@ -1,9 +1,9 @@
 /**
  * A closed-loop HTTP load generator in the manner of autocannon: `connections` keep-alive
  * connections, each sending its next request as soon as the previous answer is read, for a
- * fixed time. autocannon itself is not among the installed packages, so this is the small
- * equivalent; it drives the API and the bare-Express baseline identically, which is what
- * the ratio needs.
+ * fixed time. Single-event ingest and its baseline use autocannon itself
+ * (`autocannon-load.ts`); this small equivalent drives batch ingest, whose answers it waits
+ * for before stopping, so every request it counts is a finished one.
  */
 import { Agent, request } from 'node:http';
 import { nowMs } from '../children/clock.js';

@@ -4,6 +4,7 @@ import { activityPer, countRows, databaseActivity, truncateAll, type DatabaseAct
 import { adminPost } from '../api-client.js';
 import { spawnTs } from '../children/registry.js';
 import { freePort, waitForHttp } from '../children/http-wait.js';
+import { runAutocannon } from '../load/autocannon-load.js';
 import { runClosedLoop, type ClosedLoopResult } from '../load/closed-loop.js';
 import { heading, note, progressLine, sleep } from '../progress.js';
 import { deletePrefix, randomQueuePrefix } from '../queue.js';
@@ -94,9 +95,9 @@ export async function runIngest(ctx: BenchContext): Promise<IngestResult> {
   try {
     await waitForHttp(`http://127.0.0.1:${port}/`, bare, { expect: 404 });
     const url = `http://127.0.0.1:${port}/v1/events`;
-    await runClosedLoop({ url, headers: json, body: single, connections, durationMs: settings.warmupMs });
+    await runAutocannon({ url, headers: json, body: single, connections, durationMs: settings.warmupMs });
     bareResult = await measured(bare.pid, () =>
-      runClosedLoop({
+      runAutocannon({
         url,
         headers: json,
         body: single,
@@ -119,13 +120,13 @@ export async function runIngest(ctx: BenchContext): Promise<IngestResult> {
     const headers = { ...json, authorization: `Bearer ${key.key}` };
     const url = `${api.baseUrl}/v1/events`;
 
-    await runClosedLoop({ url, headers, body: single, connections, durationMs: settings.warmupMs });
+    await runAutocannon({ url, headers, body: single, connections, durationMs: settings.warmupMs });
     await sleep(700);
     const activityBefore = await databaseActivity(db.pool, db.name);
     const eventsBefore = await countRows(db.pool, 'SELECT count(*) AS n FROM events');
     const deliveriesBefore = await countRows(db.pool, 'SELECT count(*) AS n FROM deliveries');
     const singleResult = await measured(api.child.pid, () =>
-      runClosedLoop({
+      runAutocannon({
         url,
         headers,
         body: single,

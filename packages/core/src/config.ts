@@ -23,6 +23,8 @@ export interface Config {
   sweeperIntervalMs: number;
   autoDisableAfterMs: number;
   dbTimeoutMs: number;
+  /** PostgreSQL connections per process; sum them across replicas against `max_connections`. */
+  dbPoolSize: number;
   host: string;
 }
 
@@ -55,6 +57,7 @@ export const CONFIG_DEFAULTS = {
   SWEEPER_INTERVAL_MS: '5000',
   AUTO_DISABLE_AFTER_MS: '86400000',
   DB_TIMEOUT_MS: '3000',
+  DB_POOL_SIZE: '10',
   HOST: '0.0.0.0',
 } as const;
 
@@ -132,6 +135,7 @@ const rules = {
   SWEEPER_INTERVAL_MS: integer(1, MAX_MS, `be an integer of milliseconds from 1 to ${MAX_MS}`),
   AUTO_DISABLE_AFTER_MS: integer(1, Number.MAX_SAFE_INTEGER, 'be a positive integer of milliseconds'),
   DB_TIMEOUT_MS: integer(1, MAX_MS, `be an integer of milliseconds from 1 to ${MAX_MS}`),
+  DB_POOL_SIZE: integer(1, 1000, 'be an integer from 1 to 1000'),
   HOST: nonBlank,
 } satisfies Record<string, Rule<unknown>>;
 
@@ -181,6 +185,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     sweeperIntervalMs: p.SWEEPER_INTERVAL_MS,
     autoDisableAfterMs: p.AUTO_DISABLE_AFTER_MS,
     dbTimeoutMs: p.DB_TIMEOUT_MS,
+    dbPoolSize: p.DB_POOL_SIZE,
     host: p.HOST,
   };
 }

@@ -28,6 +28,7 @@ describe('parseConfig', () => {
       sweeperIntervalMs: 5_000,
       autoDisableAfterMs: 86_400_000,
       dbTimeoutMs: 3_000,
+      dbPoolSize: 10,
       host: '0.0.0.0',
     });
   });
@@ -48,6 +49,7 @@ describe('parseConfig', () => {
       SWEEPER_INTERVAL_MS: '250',
       AUTO_DISABLE_AFTER_MS: '60000',
       DB_TIMEOUT_MS: '500',
+      DB_POOL_SIZE: '4',
       HOST: '127.0.0.1',
     });
     expect(config).toEqual({
@@ -65,8 +67,17 @@ describe('parseConfig', () => {
       sweeperIntervalMs: 250,
       autoDisableAfterMs: 60_000,
       dbTimeoutMs: 500,
+      dbPoolSize: 4,
       host: '127.0.0.1',
     });
+  });
+
+  it('refuses a pool size of 0 or beyond 1000, naming DB_POOL_SIZE', () => {
+    for (const value of ['0', '1001', '-3', 'ten']) {
+      const error = errorOf(() => parseConfig({ DB_POOL_SIZE: value }));
+      expect(error.issues).toEqual([{ variable: 'DB_POOL_SIZE', message: expect.stringContaining('DB_POOL_SIZE must') }]);
+    }
+    expect(parseConfig({ DB_POOL_SIZE: '1000' }).dbPoolSize).toBe(1000);
   });
 
   it('treats an empty string as unset', () => {

@@ -1,5 +1,5 @@
 import { describe, it, expect } from '@jest/globals';
-import { idTimestamp, isId, newId } from '../src/index.js';
+import { ID_BLOCK_SIZE, idInBlock, idTimestamp, isId, newId, newIdBlock } from '../src/index.js';
 
 describe('newId', () => {
   it('is the prefix, an underscore and 26 Crockford base32 characters', () => {
@@ -26,6 +26,28 @@ describe('newId', () => {
     expect(at).toBeGreaterThanOrEqual(before);
     expect(at).toBeLessThanOrEqual(Date.now());
     expect(idTimestamp('nonsense')).toBeNull();
+  });
+});
+
+describe('newIdBlock', () => {
+  it('reserves ids that are valid, distinct and sort between the ids made before and after', () => {
+    const before = newId('dlv');
+    const head = newIdBlock('dlv');
+    const after = newId('dlv');
+    const sample = [0, 1, 31, 32, 1023, 1024, 65_535, ID_BLOCK_SIZE - 1].map((n) => idInBlock(head, n));
+    for (const id of sample) {
+      expect(isId('dlv', id)).toBe(true);
+      expect(before < id && id < after).toBe(true);
+    }
+    expect([...sample].sort()).toEqual(sample);
+    expect(new Set(sample).size).toBe(sample.length);
+    expect(() => idInBlock(head, ID_BLOCK_SIZE)).toThrow(RangeError);
+  });
+
+  it('does not overlap when taken in a burst within one millisecond', () => {
+    const heads = Array.from({ length: 200 }, () => newIdBlock('dlv'));
+    const lasts = heads.map((head) => idInBlock(head, ID_BLOCK_SIZE - 1));
+    for (let i = 1; i < heads.length; i++) expect(lasts[i - 1]! < idInBlock(heads[i]!, 0)).toBe(true);
   });
 });
 

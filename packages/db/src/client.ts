@@ -1,5 +1,6 @@
 import { PrismaPg } from '@prisma/adapter-pg';
-import { PrismaClient } from './generated/prisma/client.js';
+import pg from 'pg';
+import { PrismaClient, type Prisma } from './generated/prisma/client.js';
 
 export type Db = PrismaClient;
 
@@ -18,9 +19,12 @@ export interface DbOptions {
   poolSize?: number;
 }
 
+// The pool behind each client, for the hot-path statements that skip Prisma (see `sql`).
+const pools = new WeakMap<object, pg.Pool>();
+
 export function createDb(databaseUrl: string, options: DbOptions = {}): Db {
   const statementTimeoutMs = options.statementTimeoutMs ?? 10_000;
-  const adapter = new PrismaPg({
+  const pool = new pg.Pool({
     connectionString: databaseUrl,
     connectionTimeoutMillis: options.connectionTimeoutMs ?? 3000,
     statement_timeout: statementTimeoutMs,
@@ -29,5 +33,32 @@ export function createDb(databaseUrl: string, options: DbOptions = {}): Db {
     keepAlive: true,
     max: options.poolSize ?? 10,
   });
-  return new PrismaClient({ adapter });
+  // An idle connection the server dropped is already out of the pool; without a listener
+  // the event would crash the process.
+  pool.on('error', () => {});
+  // Prisma and the raw statements share this one pool, so `poolSize` is the process's total.
+  const db = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
+  // Prisma ends the pool only if it ever connected; the raw statements may have used it alone.
+  const disconnect = db.$disconnect.bind(db);
+  Object.defineProperty(db, '$disconnect', {
+    value: async () => {
+      await disconnect();
+      if (!(pool as pg.Pool & { ended?: boolean }).ended) await pool.end();
+    },
+  });
+  pools.set(db, pool);
+  return db;
+}
+
+/**
+ * Runs a statement with positional parameters straight on the client's pg pool. Passing
+ * large arrays through Prisma's raw query layer cost several times the statement itself
+ * (500 events: ~45 ms against ~12 ms) and ~9% of a worker's CPU, so the hot paths (ingest,
+ * delivery load, attempt write) use this. A client that did not come from `createDb` (a
+ * transaction, a test double) falls back to Prisma with the same text and parameters.
+ */
+export async function sql<T>(db: Db | Prisma.TransactionClient, text: string, params: unknown[]): Promise<T[]> {
+  const pool = pools.get(db);
+  if (pool) return (await pool.query(text, params)).rows as T[];
+  return db.$queryRawUnsafe<T[]>(text, ...params);
 }

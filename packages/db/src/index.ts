@@ -1,9 +1,12 @@
 export { createDb, type Db, type DbOptions } from './client.js';
+export { Coalescer, type CoalescerOptions } from './coalescer.js';
 export { Prisma, PrismaClient, RetryBackoff, DeliveryStatus } from './generated/prisma/client.js';
 export type { ApiKey, Webhook, Event, Delivery, Attempt } from './generated/prisma/client.js';
 export {
   loadDeliveryForAttempt,
+  loadDeliveriesForAttempt,
   recordAttempt,
+  recordAttempts,
   cancelPendingDelivery,
   disableWebhook,
   findSweepCandidates,
@@ -18,6 +21,9 @@ export {
   findSubscribedWebhookIds,
   claimLiveIdempotencyKeys,
   insertEventsWithDeliveries,
+  insertEventsWithFanOut,
+  type InsertEventsWithFanOutInput,
+  type StoredEvent,
   type FanOutTarget,
   type IdempotencyKeyRef,
   type IdempotentEvent,

@@ -1,4 +1,4 @@
-import type { Db } from './client.js';
+import { sql, type Db } from './client.js';
 import type { Prisma } from './generated/prisma/client.js';
 
 /**
@@ -168,4 +168,119 @@ export async function insertEventsWithDeliveries(db: Queryable, input: InsertEve
     )
     SELECT id FROM new_events`;
   return new Set(rows.map((r) => r.id));
+}
+
+export interface InsertEventsWithFanOutInput {
+  now: Date;
+  idempotencyTtlMs: number;
+  /** In the order their deliveries should be numbered (ids ascending, as `newId` makes them). */
+  events: NewEventRow[];
+  /** From core's `newIdBlock('dlv')`: delivery n of this statement gets the head plus n in base32. */
+  deliveryIdHead: string;
+}
+
+export interface StoredEvent {
+  eventId: string;
+  /** The event's deliveries, in creation order (their ids ascend). */
+  deliveryIds: string[];
+}
+
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+/** `ID_BLOCK_SIZE` in core: a statement may make this many deliveries at most. */
+const MAX_DELIVERIES_PER_STATEMENT = 2 ** 20;
+
+/**
+ * Stores events and fans them out to the webhooks subscribed to them in ONE statement (one
+ * round trip, one transaction): same team, active, not deleted, `events` holding the type or
+ * "*", `project_id` null or equal (an event without a project reaches only team-wide
+ * webhooks). Deliveries are numbered in event order, then webhook age, and their ids taken
+ * from the reserved block. An event whose idempotency key is already taken (a concurrent twin
+ * won) is skipped with its deliveries; only stored events come back, in input order.
+ */
+export async function insertEventsWithFanOut(db: Queryable, input: InsertEventsWithFanOutInput): Promise<StoredEvent[]> {
+  const { now, events, deliveryIdHead } = input;
+  if (events.length === 0) return [];
+  const expiresAt = new Date(now.getTime() + input.idempotencyTtlMs);
+  const rows = await sql<{ event_id: string; delivery_id: string | null }>(
+    db,
+    `
+    WITH input AS (
+      SELECT * FROM unnest(
+        $1::text[],
+        $2::int[],
+        $3::int[],
+        $4::text[],
+        $5::timestamptz[],
+        $6::text[],
+        $7::text[],
+        $8::text[]
+      ) WITH ORDINALITY AS e(id, team_id, project_id, type, ts, data, sender, idem, idx)
+    ), new_events AS (
+      INSERT INTO events (id, team_id, project_id, type, "timestamp", data, sender,
+                          idempotency_key, idempotency_expires_at, created_at)
+      SELECT e.id, e.team_id, e.project_id, e.type, e.ts, e.data::jsonb, e.sender::jsonb,
+             e.idem, CASE WHEN e.idem IS NULL THEN NULL ELSE $9::timestamptz END, $10::timestamptz
+      FROM input e
+      ON CONFLICT (team_id, idempotency_key) DO NOTHING
+      RETURNING id
+    ), targets AS (
+      SELECT i.id AS event_id, i.team_id, i.type, w.id AS webhook_id,
+             row_number() OVER (ORDER BY i.idx, w.created_at, w.id) - 1 AS n
+      FROM new_events ne
+      JOIN input i ON i.id = ne.id
+      JOIN webhooks w
+        ON w.team_id = i.team_id
+       AND w.is_active
+       AND w.deleted_at IS NULL
+       AND w.events && ARRAY[i.type, '*']
+       AND (w.project_id IS NULL OR w.project_id = i.project_id)
+    ), new_deliveries AS (
+      INSERT INTO deliveries (id, team_id, webhook_id, event_id, event_type, status, attempts,
+                              next_attempt_at, is_test, created_at, updated_at)
+      SELECT CASE WHEN t.n < $11::bigint THEN
+               $12::text
+               || substr($13::text, (((t.n >> 15) & 31) + 1)::int, 1)
+               || substr($13::text, (((t.n >> 10) & 31) + 1)::int, 1)
+               || substr($13::text, (((t.n >> 5) & 31) + 1)::int, 1)
+               || substr($13::text, ((t.n & 31) + 1)::int, 1)
+             END,
+             t.team_id, t.webhook_id, t.event_id, t.type, 'pending', 0,
+             $10::timestamptz, false, $10::timestamptz, $10::timestamptz
+      FROM targets t
+      RETURNING id, event_id
+    )
+    SELECT ne.id AS event_id, nd.id AS delivery_id
+    FROM new_events ne
+    LEFT JOIN new_deliveries nd ON nd.event_id = ne.id`,
+    [
+      events.map((e) => e.id),
+      events.map((e) => e.teamId),
+      events.map((e) => e.projectId),
+      events.map((e) => e.type),
+      events.map((e) => e.timestamp.toISOString()),
+      events.map((e) => JSON.stringify(e.data)),
+      events.map((e) => (e.sender === null || e.sender === undefined ? null : JSON.stringify(e.sender))),
+      events.map((e) => e.idempotencyKey),
+      expiresAt,
+      now,
+      MAX_DELIVERIES_PER_STATEMENT,
+      deliveryIdHead,
+      CROCKFORD,
+    ],
+  );
+  const byEvent = new Map<string, string[]>();
+  for (const row of rows) {
+    let ids = byEvent.get(row.event_id);
+    if (!ids) {
+      ids = [];
+      byEvent.set(row.event_id, ids);
+    }
+    if (row.delivery_id !== null) ids.push(row.delivery_id);
+  }
+  const stored: StoredEvent[] = [];
+  for (const event of events) {
+    const deliveryIds = byEvent.get(event.id);
+    if (deliveryIds) stored.push({ eventId: event.id, deliveryIds: deliveryIds.sort() });
+  }
+  return stored;
 }

@@ -1,15 +1,14 @@
-import { newId } from '@hooklane/core';
+import { newId, newIdBlock } from '@hooklane/core';
 import {
   claimLiveIdempotencyKeys,
-  findSubscribedWebhookIds,
-  insertEventsWithDeliveries,
+  Coalescer,
+  insertEventsWithFanOut,
   type IdempotencyKeyRef,
-  type NewDeliveryRow,
   type NewEventRow,
 } from '@hooklane/db';
 import { enqueueFirstAttempts } from '../deliveries/enqueue.js';
 import type { AppDeps } from '../deps.js';
-import { conflict } from '../http/errors.js';
+import { conflict, type HttpError } from '../http/errors.js';
 import type { PreparedEvent } from './prepare-event.js';
 
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
@@ -26,7 +25,6 @@ type IngestDeps = Pick<AppDeps, 'db' | 'queue' | 'logger' | 'metrics'>;
 interface FreshEvent {
   index: number;
   eventId: string;
-  webhookIds: string[];
 }
 
 const keyOf = (teamId: number, key: string) => `${teamId}\n${key}`;
@@ -36,16 +34,57 @@ function keyRef(event: PreparedEvent): IdempotencyKeyRef {
 }
 
 /**
- * Stores events and their fan-out, then queues the deliveries; one request of any size
- * costs the same few round trips. Results come back in input order. Idempotency keys are
- * settled by the unique (team_id, idempotency_key) index: an event that loses a race to a
- * concurrent twin is not stored, and the twin's reply is returned instead. Within one
+ * Concurrent requests are stored together: while `MAX_IN_FLIGHT` ingests run, new ones
+ * queue up and leave as one statement and one queue write, as if they were one batch (so
+ * a key used by two of them is settled exactly as within one batch). A lone request goes
+ * out on the next turn of the event loop. Each request still gets only its own results,
+ * and a failure of the shared statement (PostgreSQL down) is each request's failure.
+ */
+const MAX_REQUESTS_PER_INGEST = 64;
+const MAX_IN_FLIGHT = 3;
+
+type IngestOutcome = IngestResult | HttpError;
+
+const coalescers = new WeakMap<IngestDeps['db'], Coalescer<PreparedEvent[], IngestOutcome[]>>();
+
+function coalescerOf(deps: IngestDeps): Coalescer<PreparedEvent[], IngestOutcome[]> {
+  let coalescer = coalescers.get(deps.db);
+  if (!coalescer) {
+    coalescer = new Coalescer<PreparedEvent[], IngestOutcome[]>({
+      run: async (requests) => {
+        const outcomes = await ingestTogether(deps, requests.flat());
+        let start = 0;
+        return requests.map((events) => outcomes.slice(start, (start += events.length)));
+      },
+      maxBatch: MAX_REQUESTS_PER_INGEST,
+      maxInFlight: MAX_IN_FLIGHT,
+    });
+    coalescers.set(deps.db, coalescer);
+  }
+  return coalescer;
+}
+
+/**
+ * Stores events and their fan-out, then queues the deliveries; one ingest of any size costs
+ * one statement (with idempotency keys one more to claim them, and one after a lost race).
+ * Results come back in input order. Idempotency keys are settled by the unique
+ * (team_id, idempotency_key) index: an event that loses a race to a concurrent twin is not
+ * stored, and the twin's reply is returned instead. Within one
  * request the first event with a key owns it and later ones repeat its reply.
  */
 export async function ingestEvents(deps: IngestDeps, events: PreparedEvent[]): Promise<IngestResult[]> {
+  if (events.length === 0) return [];
+  const outcomes = await coalescerOf(deps).add(events);
+  return outcomes.map((outcome) => {
+    if (outcome instanceof Error) throw outcome;
+    return outcome;
+  });
+}
+
+async function ingestTogether(deps: IngestDeps, events: PreparedEvent[]): Promise<IngestOutcome[]> {
   const { db } = deps;
   const now = new Date();
-  const results: Array<IngestResult | undefined> = new Array<IngestResult | undefined>(events.length);
+  const results: Array<IngestOutcome | undefined> = new Array<IngestOutcome | undefined>(events.length);
 
   const owners: number[] = [];
   const repeats = new Map<number, number>();
@@ -63,47 +102,37 @@ export async function ingestEvents(deps: IngestDeps, events: PreparedEvent[]): P
   const eventAt = (index: number) => events[index] as PreparedEvent;
   const keyed = owners.filter((index) => eventAt(index).idempotencyKey !== null);
 
-  const [live, subscribed] = await Promise.all([
-    claimLiveIdempotencyKeys(db, keyed.map((index) => keyRef(eventAt(index))), now),
-    findSubscribedWebhookIds(db, owners.map(eventAt)),
-  ]);
+  // Without keys this is no query at all; the fan-out happens inside the insert.
+  const live = await claimLiveIdempotencyKeys(db, keyed.map((index) => keyRef(eventAt(index))), now);
   const liveByKey = new Map(live.map((row) => [keyOf(row.teamId, row.key), row]));
 
   const fresh: FreshEvent[] = [];
-  owners.forEach((index, n) => {
+  for (const index of owners) {
     const event = eventAt(index);
     const earlier = event.idempotencyKey === null ? undefined : liveByKey.get(keyOf(event.teamId, event.idempotencyKey));
     if (earlier) {
       results[index] = { eventId: earlier.eventId, deliveries: earlier.deliveries, replayed: true };
     } else {
-      fresh.push({ index, eventId: newId('evt'), webhookIds: subscribed[n] ?? [] });
+      fresh.push({ index, eventId: newId('evt') });
     }
-  });
+  }
 
   const eventRows: NewEventRow[] = fresh.map(({ index, eventId }) => {
     const event = eventAt(index);
     return { id: eventId, ...event };
   });
-  const deliveryRows: NewDeliveryRow[] = fresh.flatMap(({ index, eventId, webhookIds }) => {
-    const event = eventAt(index);
-    return webhookIds.map((webhookId) => ({
-      id: newId('dlv'),
-      teamId: event.teamId,
-      webhookId,
-      eventId,
-      eventType: event.type,
-    }));
-  });
-  const stored = await insertEventsWithDeliveries(db, {
+  const stored = await insertEventsWithFanOut(db, {
     now,
     idempotencyTtlMs: IDEMPOTENCY_TTL_MS,
     events: eventRows,
-    deliveries: deliveryRows,
+    deliveryIdHead: newIdBlock('dlv'),
   });
+  const storedById = new Map(stored.map((row) => [row.eventId, row.deliveryIds]));
 
   const lostRaces: number[] = [];
-  for (const { index, eventId, webhookIds } of fresh) {
-    if (stored.has(eventId)) results[index] = { eventId, deliveries: webhookIds.length, replayed: false };
+  for (const { index, eventId } of fresh) {
+    const deliveryIds = storedById.get(eventId);
+    if (deliveryIds) results[index] = { eventId, deliveries: deliveryIds.length, replayed: false };
     else lostRaces.push(index);
   }
   if (lostRaces.length > 0) {
@@ -112,18 +141,20 @@ export async function ingestEvents(deps: IngestDeps, events: PreparedEvent[]): P
     for (const index of lostRaces) {
       const event = eventAt(index);
       const winner = winnerByKey.get(keyOf(event.teamId, event.idempotencyKey ?? ''));
-      // Only when the winner's key expired in the instant between the two statements.
-      if (!winner) throw conflict('A request with the same Idempotency-Key was being processed; try again');
-      results[index] = { eventId: winner.eventId, deliveries: winner.deliveries, replayed: true };
+      // Only when the winner's key expired in the instant between the two statements; this
+      // event's request alone is answered 409.
+      results[index] = winner
+        ? { eventId: winner.eventId, deliveries: winner.deliveries, replayed: true }
+        : conflict('A request with the same Idempotency-Key was being processed; try again');
     }
   }
   for (const [index, owner] of repeats) {
     const first = results[owner];
-    if (first) results[index] = { ...first, replayed: true };
+    if (first) results[index] = first instanceof Error ? first : { ...first, replayed: true };
   }
 
-  const newDeliveryIds = deliveryRows.filter((row) => stored.has(row.eventId)).map((row) => row.id);
-  for (const row of eventRows) if (stored.has(row.id)) deps.metrics.eventsReceived.inc({ event: row.type });
+  const newDeliveryIds = stored.flatMap((row) => row.deliveryIds);
+  for (const row of eventRows) if (storedById.has(row.id)) deps.metrics.eventsReceived.inc({ event: row.type });
   if (newDeliveryIds.length > 0) deps.metrics.deliveriesCreated.inc(newDeliveryIds.length);
   await enqueueFirstAttempts(deps, newDeliveryIds);
 

@@ -1,7 +1,7 @@
 import { isId, newId } from '@hooklane/core';
 import { Router } from 'express';
 import type { AppDeps } from '../deps.js';
-import { hashApiKey, requireAdmin } from '../http/auth.js';
+import { forgetApiKeys, hashApiKey, requireAdmin } from '../http/auth.js';
 import { methodNotAllowed, notFound } from '../http/errors.js';
 import { errorResponses, registerRoute } from '../openapi/registry.js';
 import { createApiKeySchema, createdApiKeySchema, generateApiKey } from '../webhooks/api-keys.js';
@@ -46,6 +46,7 @@ export function apiKeysRoutes({ db }: AppDeps): Router {
         ? await db.apiKey.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: new Date() } })
         : { count: 0 };
       if (revoked.count === 0) throw notFound('API key');
+      forgetApiKeys(db);
       res.status(204).end();
     })
     .all(methodNotAllowed);
