@@ -82,7 +82,9 @@ describe('the worker when Redis loses everything', () => {
     await redisServer.start();
     await eventually(async () => ((await healthStatus()) === 200 ? true : undefined), 20_000, '/healthz to recover');
 
-    // And it still delivers afterwards.
+    // And it still delivers afterwards. The test's own producer fails fast while offline
+    // (as the API's does), so it must have reconnected before it can queue.
+    await eventually(async () => (producer.status === 'ready' ? true : undefined), 20_000, 'the producer to reconnect');
     const seeded = await seedDelivery({ ...env, queue }, { url: `${receiver.origin}/after`, webhook: { retriesCount: 1, retriesDelay: 0 } });
     await eventually(async () => {
       const row = await env.db.delivery.findUniqueOrThrow({ where: { id: seeded.deliveryId } });
