@@ -8,7 +8,7 @@ import { createApiMetrics } from './metrics.js';
 
 const config = parseConfig(process.env);
 const logger = createLogger(config.logLevel);
-const db = createDb(config.databaseUrl, { connectionTimeoutMs: config.dbTimeoutMs });
+const db = createDb(config.databaseUrl, { connectionTimeoutMs: config.dbTimeoutMs, poolSize: config.dbPoolSize });
 const redis = createRedisConnection(config.redisUrl, 'producer');
 redis.on('error', (err) => logger.warn({ err: { message: err.message } }, 'redis error'));
 const queue = createDeliveryQueue({ connection: redis, prefix: config.queuePrefix });
