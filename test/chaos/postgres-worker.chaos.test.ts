@@ -3,6 +3,7 @@ import request from 'supertest';
 import { startReceiver, type Receiver } from '../../apps/worker/test/receiver.js';
 import { spawnWorker, waitForStart, type WorkerProcess } from '../../apps/worker/test/spawn-worker.js';
 import { startTestApi, type TestApi } from '../support/api.js';
+import { emitTaskBatch, waitUntil } from './chaos-helpers.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 
 /**
@@ -43,28 +44,6 @@ afterAll(async () => {
   await api?.close();
 });
 
-async function waitUntil(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-async function emitBatch(from: number, count: number) {
-  const res = await request(api.app)
-    .post('/v1/events/batch')
-    .set(api.admin)
-    .send({
-      events: Array.from({ length: count }, (_, i) => ({
-        event: 'create:task',
-        team_id: TEAM,
-        data: { task: { id: from + i, name: `task ${from + i}` } },
-      })),
-    });
-  expect(res.status).toBe(202);
-}
-
 const countByStatus = async () => {
   const rows = await api.deps.db.delivery.groupBy({ by: ['status'], where: { teamId: TEAM }, _count: true });
   return Object.fromEntries(rows.map((r) => [r.status, r._count])) as Record<string, number>;
@@ -83,7 +62,7 @@ describe('PostgreSQL outage, worker side', () => {
     workers.push(spawnWorker(databaseUrl, api.prefix, env), spawnWorker(databaseUrl, api.prefix, env));
     await Promise.all(workers.map((w) => waitForStart(w)));
 
-    await emitBatch(0, EVENTS_BEFORE);
+    await emitTaskBatch(api, TEAM, 0, EVENTS_BEFORE);
     await waitUntil(() => receiver.requests.length >= CUT_AFTER_RECEIVED, 60_000, 'the run to be under way');
 
     // Frozen: open connections stop answering mid-query; new ones hang.
@@ -91,7 +70,7 @@ describe('PostgreSQL outage, worker side', () => {
     const cutAt = Date.now();
     const receivedAtCut = receiver.requests.length;
     // The platform keeps emitting: the API has its own way to PostgreSQL.
-    await emitBatch(EVENTS_BEFORE, EVENTS_DURING);
+    await emitTaskBatch(api, TEAM, EVENTS_BEFORE, EVENTS_DURING);
     await new Promise((resolve) => setTimeout(resolve, PHASE_MS.frozen - (Date.now() - cutAt)));
     // Refused: nothing listens.
     await proxy.restore();

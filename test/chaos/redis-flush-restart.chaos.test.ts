@@ -3,6 +3,7 @@ import request from 'supertest';
 import { startReceiver, type Receiver } from '../../apps/worker/test/receiver.js';
 import { spawnWorker, waitForStart, type WorkerProcess } from '../../apps/worker/test/spawn-worker.js';
 import { startTestApi, type TestApi } from '../support/api.js';
+import { emitTaskBatch, waitUntil } from './chaos-helpers.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
 
 /**
@@ -47,28 +48,6 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-async function waitUntil(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-async function emitBatch(from: number, count: number) {
-  const res = await request(api.app)
-    .post('/v1/events/batch')
-    .set(api.admin)
-    .send({
-      events: Array.from({ length: count }, (_, i) => ({
-        event: 'create:task',
-        team_id: TEAM,
-        data: { task: { id: from + i, name: `task ${from + i}` } },
-      })),
-    });
-  expect(res.status).toBe(202);
-}
-
 const succeeded = () => api.deps.db.delivery.count({ where: { teamId: TEAM, status: 'succeeded' } });
 
 describe('Redis flushed, then restarted empty, mid-run', () => {
@@ -83,7 +62,7 @@ describe('Redis flushed, then restarted empty, mid-run', () => {
     workers.push(spawnWorker(api.database.url, api.prefix, env), spawnWorker(api.database.url, api.prefix, env));
     await Promise.all(workers.map((w) => waitForStart(w)));
 
-    await emitBatch(0, EVENTS);
+    await emitTaskBatch(api, TEAM, 0, EVENTS);
     await waitUntil(() => receiver.requests.length >= FLUSH_AFTER_RECEIVED, 60_000, 'the run to be under way');
     await redis.flushall();
     const atFlush = await succeeded();
@@ -93,7 +72,7 @@ describe('Redis flushed, then restarted empty, mid-run', () => {
     const restartedAt = Date.now();
     const atRestart = await succeeded();
     // New events keep flowing through the restarted Redis too.
-    await emitBatch(EVENTS, AFTER_RESTART);
+    await emitTaskBatch(api, TEAM, EVENTS, AFTER_RESTART);
 
     await waitUntil(async () => (await succeeded()) === EVENTS + AFTER_RESTART, RECOVER_WITHIN_MS, 'every delivery to succeed');
     const recoveredMs = Date.now() - restartedAt;

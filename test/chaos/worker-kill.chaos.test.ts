@@ -3,6 +3,7 @@ import request from 'supertest';
 import { startReceiver, type Receiver } from '../../apps/worker/test/receiver.js';
 import { spawnWorker, waitForStart, type WorkerProcess } from '../../apps/worker/test/spawn-worker.js';
 import { startTestApi, type TestApi } from '../support/api.js';
+import { waitUntil } from './chaos-helpers.js';
 
 /**
  * Chaos 1: a worker is SIGKILLed in the middle of a 2,000-event run. The promise: nothing is
@@ -43,14 +44,6 @@ function countDeliveries(): Map<string, number> {
     seen.set(id, (seen.get(id) ?? 0) + 1);
   }
   return seen;
-}
-
-async function waitUntil(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 describe('a worker killed mid-run', () => {

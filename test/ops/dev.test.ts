@@ -132,7 +132,9 @@ describe('npm run dev', () => {
     'migrates, starts everything, and shows a verified delivery at the receiver',
     async () => {
       const deadline = Date.now() + 90_000;
-      while (!/\[receiver\] .*webhook-signature verified/.test(output) && Date.now() < deadline) {
+      // The worker logs its attempt once it is recorded, a moment after the receiver has printed it.
+      const done = () => /\[receiver\] .*webhook-signature verified/.test(output) && /\[worker\] .*delivery attempt/.test(output);
+      while (!done() && Date.now() < deadline) {
         if (dev.exitCode !== null) break;
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
