@@ -125,7 +125,7 @@ describe('npm run dev', () => {
       await exited;
     }
     await deletePrefix(prefix);
-    await dropWhenPossible(database);
+    await database.drop();
   });
 
   it(
@@ -160,14 +160,3 @@ describe('npm run dev', () => {
   });
 });
 
-/** PostgreSQL may be at max_connections while other suites run; a few tries keep the database from leaking. */
-async function dropWhenPossible(database: TestDatabase): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await database.drop();
-    } catch (err) {
-      if (attempt >= 5) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 2_000 * attempt));
-    }
-  }
-}

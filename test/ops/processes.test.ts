@@ -161,7 +161,7 @@ describe('API and worker processes', () => {
     await new Promise((resolve) => receiver?.close(resolve));
     receiver?.closeAllConnections();
     await deletePrefix(prefix);
-    if (database) await dropWhenPossible(database);
+    if (database) await database.drop();
   });
 
   describe('the API process', () => {
@@ -316,14 +316,3 @@ describe('API and worker processes', () => {
   });
 });
 
-/** PostgreSQL may be at max_connections while other suites run; a few tries keep the database from leaking. */
-async function dropWhenPossible(database: TestDatabase): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await database.drop();
-    } catch (err) {
-      if (attempt >= 5) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 2_000 * attempt));
-    }
-  }
-}

@@ -46,9 +46,18 @@ export async function createTestDatabase(label = 't'): Promise<TestDatabase> {
   return {
     name,
     url: databaseUrl(name),
-    drop: () =>
-      withAdminClient(async (client) => {
-        await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      }),
+    // PostgreSQL may be at max_connections while other suites run; a few tries keep the database from leaking.
+    async drop() {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await withAdminClient(async (client) => {
+            await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+          });
+        } catch (err) {
+          if (attempt >= 5) throw err;
+          await new Promise((resolve) => setTimeout(resolve, 2_000 * attempt));
+        }
+      }
+    },
   };
 }
