@@ -1,5 +1,6 @@
 import { describe, it, expect } from '@jest/globals';
 import { isIpLiteral, isPrivateAddress, isPrivateLiteralHost, normalizeHost } from '../src/index.js';
+import { PUBLIC_ADDRESSES, REFUSED_ADDRESSES, REFUSED_URL_HOSTS, urlHost } from '../../../test/support/address-forms.js';
 
 describe('isPrivateAddress', () => {
   it.each([
@@ -124,5 +125,25 @@ describe('isPrivateLiteralHost', () => {
     expect(isIpLiteral('2130706433')).toBe(true);
     expect(isIpLiteral('[::1]')).toBe(true);
     expect(isIpLiteral('example.com')).toBe(false);
+  });
+});
+
+// The contract's whole table (test/support/address-forms.ts), as DNS answers and as URL hosts.
+describe('the v1.1 private-target table', () => {
+  it.each(REFUSED_ADDRESSES)('refuses $what ($address)', ({ address }) => {
+    expect(isPrivateAddress(address)).toBe(true);
+  });
+
+  it.each(PUBLIC_ADDRESSES)('allows $what ($address)', ({ address }) => {
+    expect(isPrivateAddress(address)).toBe(false);
+  });
+
+  it.each(REFUSED_URL_HOSTS)('refuses the URL host of $what ($address)', ({ address }) => {
+    expect(isPrivateLiteralHost(new URL(`http://${address}:8080/x`).hostname)).toBe(true);
+    expect(isPrivateLiteralHost(address)).toBe(true);
+  });
+
+  it.each(PUBLIC_ADDRESSES)('allows the URL host of $what ($address)', ({ address }) => {
+    expect(isPrivateLiteralHost(new URL(`http://${urlHost(address)}/x`).hostname)).toBe(false);
   });
 });
