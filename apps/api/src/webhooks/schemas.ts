@@ -31,11 +31,33 @@ export const eventsSchema = z
   })
   .meta({ description: 'Event types to receive, or ["*"] for every type' });
 
+const WHSEC_PREFIX = 'whsec_';
+export const WHSEC_MIN_BYTES = 16;
+export const WHSEC_MAX_BYTES = 64;
+
+/**
+ * Standard Webhooks receivers base64-decode what follows `whsec_` and use the bytes as the
+ * key, so anything else could never verify there. Canonical standard base64 only: Node's
+ * decoder skips characters it does not know, which would sign with a different key.
+ */
+function isValidWhsecKey(secret: string): boolean {
+  const rest = secret.slice(WHSEC_PREFIX.length);
+  const bytes = Buffer.from(rest, 'base64');
+  return bytes.toString('base64') === rest && bytes.length >= WHSEC_MIN_BYTES && bytes.length <= WHSEC_MAX_BYTES;
+}
+
 export const secretSchema = z
   .string()
   .min(8, 'At least 8 characters')
   .max(256, 'At most 256 characters')
-  .meta({ description: 'Signing secret; generated (whsec_ + base64 of 24 random bytes) when omitted' });
+  .refine((secret) => !secret.startsWith(WHSEC_PREFIX) || isValidWhsecKey(secret), {
+    message: `A whsec_ secret must continue with standard base64 of ${WHSEC_MIN_BYTES} to ${WHSEC_MAX_BYTES} bytes`,
+  })
+  .meta({
+    description:
+      'Signing secret; generated (whsec_ + base64 of 24 random bytes) when omitted. One starting with whsec_ must ' +
+      `continue with standard base64 of ${WHSEC_MIN_BYTES} to ${WHSEC_MAX_BYTES} bytes.`,
+  });
 
 // Every settable field once; create adds defaults, update makes all optional.
 const fields = {
