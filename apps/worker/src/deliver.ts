@@ -3,6 +3,7 @@ import { Agent as HttpsAgent } from 'node:https';
 import { performance } from 'node:perf_hooks';
 import got, { type OptionsInit } from 'got';
 import { describeAttemptError, PermanentDeliveryError } from './errors.js';
+import { redirectHook } from './redirect-rules.js';
 import type { TargetGuard } from './target-guard.js';
 
 /** The attempt log keeps the first 4 KiB of an answer; the rest is never read. */
@@ -95,10 +96,7 @@ export function createHttpClient(guard: TargetGuard): HttpClient {
       throwHttpErrors: false,
       // Without Accept-Encoding the stored 4 KiB stay readable text.
       decompress: false,
-      hooks: {
-        // IP-literal redirect targets skip DNS, so the guard's lookup never sees them.
-        beforeRedirect: [(next) => guard.checkUrl(next.url as URL)],
-      },
+      hooks: { beforeRedirect: [redirectHook(guard)] },
     };
 
     // A kept-alive socket the receiver closed while it sat idle fails with ECONNRESET, almost

@@ -41,6 +41,16 @@ async function waitForFirstAttempt(db: Db, deliveryId: string, deadline: number,
 }
 
 /**
+ * A ping's `data` when the caller gives no payload: the webhook as the API shows it, with its
+ * `headers` values left out (names kept, values null). Those values are the receiver's
+ * credentials, and a body may end up at whatever host a redirect names.
+ */
+export function defaultPingData(webhook: Webhook): { webhook: Record<string, unknown> } {
+  const shown = toWebhookResponse(webhook);
+  return { webhook: { ...shown, headers: Object.fromEntries(Object.keys(shown.headers).map((name) => [name, null])) } };
+}
+
+/**
  * Sends one `ping` through the worker, exactly as a real delivery goes (same signatures,
  * same private-address guard, same recording), and waits for the outcome. The delivery is
  * marked as a test, so the worker makes one attempt and it does not count toward the
@@ -65,7 +75,7 @@ export async function sendTestPing(
         projectId: webhook.projectId,
         type: 'ping',
         timestamp: now,
-        data: (payload ?? { webhook: toWebhookResponse(webhook) }) as object,
+        data: (payload ?? defaultPingData(webhook)) as object,
         createdAt: now,
       },
     }),
