@@ -26,6 +26,12 @@ export interface Config {
   /** PostgreSQL connections per process; sum them across replicas against `max_connections`. */
   dbPoolSize: number;
   host: string;
+  /** Webhooks one team may have (not deleted); fan-out amplification is bounded by it. */
+  maxWebhooksPerTeam: number;
+  /** Where `/metrics` listens; unset: the worker binds HOST, the API serves it on its own port. */
+  metricsHost: string | undefined;
+  /** Bearer token `/metrics` requires; unset: open, as in v1. */
+  metricsToken: string | undefined;
 }
 
 export interface ConfigIssue {
@@ -59,6 +65,7 @@ export const CONFIG_DEFAULTS = {
   DB_TIMEOUT_MS: '3000',
   DB_POOL_SIZE: '10',
   HOST: '0.0.0.0',
+  MAX_WEBHOOKS_PER_TEAM: '1000',
 } as const;
 
 // Each variable carries its rule in words, so an error reads as a sentence an operator can act on.
@@ -137,6 +144,9 @@ const rules = {
   DB_TIMEOUT_MS: integer(1, MAX_MS, `be an integer of milliseconds from 1 to ${MAX_MS}`),
   DB_POOL_SIZE: integer(1, 1000, 'be an integer from 1 to 1000'),
   HOST: nonBlank,
+  MAX_WEBHOOKS_PER_TEAM: integer(1, 2_147_483_647, 'be a positive integer'),
+  METRICS_HOST: nonBlank,
+  METRICS_TOKEN: { rule: 'be a non-empty string', schema: z.string().min(1) },
 } satisfies Record<string, Rule<unknown>>;
 
 type Variable = keyof typeof rules;
@@ -163,7 +173,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       parsed[name] = result.data;
     } else {
       // Never echo a secret back into logs.
-      const shown = name === 'ADMIN_TOKEN' ? '' : ` (got ${JSON.stringify(raw)})`;
+      const shown = name === 'ADMIN_TOKEN' || name === 'METRICS_TOKEN' ? '' : ` (got ${JSON.stringify(raw)})`;
       issues.push({ variable: name, message: `${name} must ${rule}${shown}` });
     }
   }
@@ -187,5 +197,9 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     dbTimeoutMs: p.DB_TIMEOUT_MS,
     dbPoolSize: p.DB_POOL_SIZE,
     host: p.HOST,
+    maxWebhooksPerTeam: p.MAX_WEBHOOKS_PER_TEAM,
+    // The variables without a default.
+    metricsHost: parsed.METRICS_HOST as string | undefined,
+    metricsToken: parsed.METRICS_TOKEN as string | undefined,
   };
 }

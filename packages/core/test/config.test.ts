@@ -30,6 +30,9 @@ describe('parseConfig', () => {
       dbTimeoutMs: 3_000,
       dbPoolSize: 10,
       host: '0.0.0.0',
+      maxWebhooksPerTeam: 1000,
+      metricsHost: undefined,
+      metricsToken: undefined,
     });
   });
 
@@ -51,6 +54,9 @@ describe('parseConfig', () => {
       DB_TIMEOUT_MS: '500',
       DB_POOL_SIZE: '4',
       HOST: '127.0.0.1',
+      MAX_WEBHOOKS_PER_TEAM: '25',
+      METRICS_HOST: '10.0.0.5',
+      METRICS_TOKEN: 'scrape-token',
     });
     expect(config).toEqual({
       databaseUrl: 'postgres://u:p@db:5432/x',
@@ -69,6 +75,9 @@ describe('parseConfig', () => {
       dbTimeoutMs: 500,
       dbPoolSize: 4,
       host: '127.0.0.1',
+      maxWebhooksPerTeam: 25,
+      metricsHost: '10.0.0.5',
+      metricsToken: 'scrape-token',
     });
   });
 

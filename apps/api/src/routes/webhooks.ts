@@ -17,6 +17,7 @@ import {
   webhookResponseSchema,
 } from '../webhooks/schemas.js';
 import { toWebhookResponse } from '../webhooks/serialize.js';
+import { createWithinTeamLimit } from '../webhooks/team-limit.js';
 import { newWebhookRow, webhookChanges } from '../webhooks/to-row.js';
 import { assertTargetAllowed } from '../webhooks/url-rules.js';
 
@@ -28,7 +29,7 @@ registerRoute({
   summary: 'Create a webhook',
   tags,
   body: createWebhookSchema,
-  responses: { 201: { description: 'Created; the only response that carries the secret', schema: createdWebhookResponseSchema }, ...errorResponses(400, 401, 403, 413, 415) },
+  responses: { 201: { description: 'Created; the only response that carries the secret', schema: createdWebhookResponseSchema }, ...errorResponses(400, 401, 403, 409, 413, 415) },
 });
 registerRoute({
   method: 'get',
@@ -86,7 +87,7 @@ export function webhooksRoutes({ db, config }: AppDeps): Router {
       const input = parseInput(createWebhookSchema, req.body);
       assertTeamAllowed(auth, input.team_id);
       assertTargetAllowed(input.url, config.allowPrivateTargets);
-      const row = await db.webhook.create({ data: newWebhookRow(input) });
+      const row = await createWithinTeamLimit(db, newWebhookRow(input), config.maxWebhooksPerTeam);
       res.status(201).json({ ...toWebhookResponse(row), secret: row.secret });
     })
     .get(async (req, res) => {
