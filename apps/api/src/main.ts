@@ -3,6 +3,7 @@ import { parseConfig } from '@hooklane/core';
 import { createDb } from '@hooklane/db';
 import { createDeliveryQueue, createRedisConnection } from '@hooklane/queue';
 import { createApp } from './app.js';
+import { createApiServer } from './http/server.js';
 import { createLogger } from './logger.js';
 import { createApiMetrics } from './metrics.js';
 
@@ -15,7 +16,8 @@ const queue = createDeliveryQueue({ connection: redis, prefix: config.queuePrefi
 
 const metrics = createApiMetrics(queue);
 const app = createApp({ config, db, redis, queue, logger, metrics });
-const server = app.listen(config.port, config.host);
+const server = createApiServer(app);
+server.listen(config.port, config.host);
 await once(server, 'listening');
 logger.info({ port: config.port }, 'api listening');
 
