@@ -1,4 +1,4 @@
-import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 
 export interface ErrorDetail {
@@ -104,6 +104,21 @@ export const notFoundRoute: RequestHandler = (_req, res) => {
   res.status(404).json(errorBody('not_found', 'No such route'));
 };
 
+/**
+ * The methods a route answers, for `Allow` (RFC 9110 requires it on a 405). Read from the
+ * route this handler is mounted on (`.all(methodNotAllowed)`), so it cannot drift from the
+ * routes; Express answers HEAD for every GET. Outside a route (a `use` guard such as /docs)
+ * only reading is allowed.
+ */
+function allowedMethods(req: Request): string {
+  const methods = (req.route as { methods?: Record<string, boolean> } | undefined)?.methods;
+  if (!methods) return 'GET, HEAD';
+  const names = new Set(Object.keys(methods).filter((name) => name !== '_all' && methods[name]).map((name) => name.toUpperCase()));
+  if (names.has('GET')) names.add('HEAD');
+  return [...names].sort().join(', ');
+}
+
 export const methodNotAllowed: RequestHandler = (req, res) => {
+  res.set('Allow', allowedMethods(req));
   res.status(405).json(errorBody('method_not_allowed', `Method ${req.method} is not allowed on this route`));
 };

@@ -4,6 +4,7 @@ import { assertTeamAllowed, type Auth } from '../http/auth.js';
 import { badRequest, type ErrorDetail } from '../http/errors.js';
 import { detailsOf } from '../webhooks/parse-input.js';
 import { eventInputSchema, idempotencyKeySchema } from './event-schemas.js';
+import { assertNotReserved } from './reserved-events.js';
 import { unstorableJsonDetail } from './storable-json.js';
 
 /** An event that passed every check and may be stored as is. */
@@ -80,6 +81,7 @@ export function prepareEvent(raw: unknown, auth: Auth, headerKey?: string): Prep
     ]);
   }
   assertTeamAllowed(auth, input.team_id);
+  assertNotReserved(input.event);
   return {
     teamId: input.team_id,
     projectId: input.project_id ?? null,

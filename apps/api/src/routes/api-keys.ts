@@ -1,7 +1,8 @@
 import { isId, newId } from '@hooklane/core';
 import { Router } from 'express';
 import type { AppDeps } from '../deps.js';
-import { forgetApiKeys, hashApiKey, requireAdmin } from '../http/auth.js';
+import { audit } from '../http/audit.js';
+import { authOf, forgetApiKeys, hashApiKey, requireAdmin } from '../http/auth.js';
 import { methodNotAllowed, notFound } from '../http/errors.js';
 import { errorResponses, registerRoute } from '../openapi/registry.js';
 import { createApiKeySchema, createdApiKeySchema, generateApiKey } from '../webhooks/api-keys.js';
@@ -25,7 +26,7 @@ registerRoute({
   responses: { 204: { description: 'Revoked' }, ...errorResponses(401, 403, 404) },
 });
 
-export function apiKeysRoutes({ db }: AppDeps): Router {
+export function apiKeysRoutes({ db, logger }: AppDeps): Router {
   const router = Router();
 
   router
@@ -34,6 +35,7 @@ export function apiKeysRoutes({ db }: AppDeps): Router {
       const input = parseInput(createApiKeySchema, req.body);
       const key = generateApiKey();
       const row = await db.apiKey.create({ data: { id: newId('key'), teamId: input.team_id, keyHash: hashApiKey(key) } });
+      audit(logger, 'api_key.created', authOf(res), { key_id: row.id, team_id: row.teamId });
       res.status(201).json({ id: row.id, team_id: row.teamId, key });
     })
     .all(methodNotAllowed);
@@ -47,6 +49,7 @@ export function apiKeysRoutes({ db }: AppDeps): Router {
         : { count: 0 };
       if (revoked.count === 0) throw notFound('API key');
       forgetApiKeys(db);
+      audit(logger, 'api_key.revoked', authOf(res), { key_id: id });
       res.status(204).end();
     })
     .all(methodNotAllowed);

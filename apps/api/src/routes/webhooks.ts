@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import type { AppDeps } from '../deps.js';
+import { audit } from '../http/audit.js';
 import { assertTeamAllowed, authOf, teamFilter } from '../http/auth.js';
 import { badRequest, conflict, methodNotAllowed, notFound } from '../http/errors.js';
 import { errorResponses, registerRoute } from '../openapi/registry.js';
@@ -77,7 +78,7 @@ registerRoute({
   responses: { 200: { description: 'The new secret', schema: secretResponseSchema }, ...errorResponses(400, 401, 404, 409) },
 });
 
-export function webhooksRoutes({ db, config }: AppDeps): Router {
+export function webhooksRoutes({ db, config, logger }: AppDeps): Router {
   const router = Router();
 
   router
@@ -120,6 +121,7 @@ export function webhooksRoutes({ db, config }: AppDeps): Router {
         data: webhookChanges(input, current, new Date()),
       });
       if (updated.count === 0) throw notFound('Webhook');
+      if (input.secret !== undefined) audit(logger, 'webhook.secret_rotated', auth, { webhook_id: current.id, team_id: current.teamId, via: 'patch' });
       res.json(toWebhookResponse(await findWebhookForAuth(db, auth, current.id)));
     })
     .delete(async (req, res) => {
@@ -132,7 +134,9 @@ export function webhooksRoutes({ db, config }: AppDeps): Router {
   router
     .route('/webhooks/:id/secret')
     .get(async (req, res) => {
-      const webhook = await findWebhookForAuth(db, authOf(res), req.params.id);
+      const auth = authOf(res);
+      const webhook = await findWebhookForAuth(db, auth, req.params.id);
+      audit(logger, 'webhook.secret_revealed', auth, { webhook_id: webhook.id, team_id: webhook.teamId });
       res.json({ secret: webhook.secret });
     })
     .all(methodNotAllowed);
@@ -140,10 +144,12 @@ export function webhooksRoutes({ db, config }: AppDeps): Router {
   router
     .route('/webhooks/:id/secret/rotate')
     .post(async (req, res) => {
-      const webhook = await findWebhookForAuth(db, authOf(res), req.params.id);
+      const auth = authOf(res);
+      const webhook = await findWebhookForAuth(db, auth, req.params.id);
       const input = parseInput(rotateSecretSchema, req.body ?? {});
       const secret = await rotateSecret(db, webhook, input.secret);
       if (secret === null) throw conflict('The webhook changed while rotating its secret; try again');
+      audit(logger, 'webhook.secret_rotated', auth, { webhook_id: webhook.id, team_id: webhook.teamId });
       res.json({ secret });
     })
     .all(methodNotAllowed);
