@@ -1,6 +1,7 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { performance } from 'node:perf_hooks';
+import { StringDecoder } from 'node:string_decoder';
 import got, { type OptionsInit } from 'got';
 import { describeAttemptError, PermanentDeliveryError } from './errors.js';
 import { redirectHook } from './redirect-rules.js';
@@ -38,9 +39,15 @@ export interface HttpClient {
   close(): void;
 }
 
-// PostgreSQL text cannot hold NUL, and a binary answer may contain it.
-function toStoredText(bytes: Buffer): string {
-  return bytes.toString('utf8').replaceAll('\u0000', '\uFFFD');
+/**
+ * The answer as stored: text of at most MAX_RESPONSE_BODY_BYTES bytes in UTF-8. Invalid
+ * bytes and NUL (PostgreSQL text cannot hold it) become U+FFFD, three bytes each, so the
+ * limit is applied again to the text; a decoder drops a character cut in half at the end.
+ */
+export function toStoredText(bytes: Buffer): string {
+  const text = new StringDecoder('utf8').write(bytes.subarray(0, MAX_RESPONSE_BODY_BYTES)).replaceAll('\u0000', '\uFFFD');
+  const encoded = Buffer.from(text, 'utf8');
+  return encoded.length <= MAX_RESPONSE_BODY_BYTES ? text : new StringDecoder('utf8').write(encoded.subarray(0, MAX_RESPONSE_BODY_BYTES));
 }
 
 /**
