@@ -3,6 +3,7 @@ import type { AppDeps } from './deps.js';
 import { authenticate } from './http/auth.js';
 import { jsonBody } from './http/body.js';
 import { errorHandler, notFoundRoute } from './http/errors.js';
+import { requireMetricsToken } from './http/metrics-access.js';
 import { apiKeysRoutes } from './routes/api-keys.js';
 import { deliveriesRoutes } from './routes/deliveries.js';
 import { eventTypesRoutes } from './routes/event-types.js';
@@ -18,6 +19,8 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
 
+  // With METRICS_HOST set, /metrics lives on its own listener (metrics-app.ts), not here.
+  app.use('/metrics', deps.config.metricsHost ? notFoundRoute : requireMetricsToken(deps.config.metricsToken));
   app.use(healthRoutes(deps));
 
   const v1 = express.Router();

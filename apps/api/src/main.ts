@@ -4,6 +4,7 @@ import { createDb } from '@hooklane/db';
 import { createDeliveryQueue, createRedisConnection } from '@hooklane/queue';
 import { createApp } from './app.js';
 import { createApiServer } from './http/server.js';
+import { createMetricsApp } from './metrics-app.js';
 import { createLogger } from './logger.js';
 import { createApiMetrics } from './metrics.js';
 
@@ -15,11 +16,18 @@ redis.on('error', (err) => logger.warn({ err: { message: err.message } }, 'redis
 const queue = createDeliveryQueue({ connection: redis, prefix: config.queuePrefix });
 
 const metrics = createApiMetrics(queue);
-const app = createApp({ config, db, redis, queue, logger, metrics });
+const deps = { config, db, redis, queue, logger, metrics };
+const app = createApp(deps);
 const server = createApiServer(app);
 server.listen(config.port, config.host);
 await once(server, 'listening');
 logger.info({ port: config.port }, 'api listening');
+// METRICS_HOST: /metrics only on a private address (see metrics-app.ts).
+const metricsServer = config.metricsHost ? createMetricsApp(deps).listen(config.metricsPort, config.metricsHost) : undefined;
+if (metricsServer) {
+  await once(metricsServer, 'listening');
+  logger.info({ host: config.metricsHost, port: config.metricsPort }, 'api metrics listening');
+}
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
@@ -29,6 +37,8 @@ async function shutdown(signal: string): Promise<void> {
   // Stop accepting, let in-flight requests finish, then release the pools.
   server.close();
   server.closeIdleConnections();
+  metricsServer?.close();
+  metricsServer?.closeAllConnections();
   const grace = setTimeout(() => server.closeAllConnections(), config.shutdownGraceMs);
   grace.unref();
   await once(server, 'close').catch(() => undefined);

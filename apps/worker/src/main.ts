@@ -24,7 +24,8 @@ const metrics = createWorkerMetrics(queue);
 const running = await startDeliveryWorker({ config, db, connection: redis, queue, logger, metrics });
 const metricsServer = await startMetricsServer({
   port: config.metricsPort,
-  host: config.host,
+  host: config.metricsHost ?? config.host,
+  token: config.metricsToken,
   registry: metrics.registry,
   isHealthy: running.isHealthy,
   logger,

@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
@@ -7,6 +8,8 @@ export interface MetricsServerOptions {
   /** `0` binds any free port; the bound one is returned. */
   port: number;
   host?: string;
+  /** METRICS_TOKEN: `/metrics` then needs `Authorization: Bearer <token>`; `/healthz` stays open for probes. */
+  token?: string | undefined;
   registry: Registry;
   /** False (or a throw) turns `/healthz` into a 503 so an orchestrator restarts the worker. */
   isHealthy: () => boolean | Promise<boolean>;
@@ -27,7 +30,7 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
   const { registry, isHealthy, logger } = options;
 
   const server = createServer((req, res) => {
-    handle(req, res, registry, isHealthy).catch((err: unknown) => {
+    handle(req, res, registry, isHealthy, options.token).catch((err: unknown) => {
       logger.error({ err }, 'metrics server request failed');
       if (!res.headersSent) sendJson(res, 500, { status: 'error' });
       else res.destroy();
@@ -61,6 +64,7 @@ async function handle(
   res: ServerResponse,
   registry: Registry,
   isHealthy: () => boolean | Promise<boolean>,
+  token: string | undefined,
 ): Promise<void> {
   const path = (req.url ?? '/').split('?', 1)[0];
   if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -69,6 +73,11 @@ async function handle(
     return;
   }
   if (path === '/metrics') {
+    if (token !== undefined && !bearerMatches(req.headers.authorization, token)) {
+      res.setHeader('WWW-Authenticate', 'Bearer');
+      sendJson(res, 401, { error: { code: 'unauthorized', message: 'Missing or invalid METRICS_TOKEN bearer token', details: [] } });
+      return;
+    }
     const body = await registry.metrics();
     res.writeHead(200, { 'Content-Type': registry.contentType });
     res.end(req.method === 'HEAD' ? undefined : body);
@@ -82,6 +91,14 @@ async function handle(
     return;
   }
   sendJson(res, 404, { error: { code: 'not_found', message: 'Not found', details: [] } });
+}
+
+/** Compares digests so that neither length nor content leaks through timing. */
+function bearerMatches(header: string | undefined, token: string): boolean {
+  const given = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '')?.[1];
+  if (given === undefined) return false;
+  const digest = (value: string) => createHash('sha256').update(value).digest();
+  return timingSafeEqual(digest(given), digest(token));
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
