@@ -47,7 +47,8 @@ describe('API /metrics', () => {
   it('with METRICS_HOST, leaves the API port (404) for its own listener on that address, which honours the token', async () => {
     const deps = withConfig({ METRICS_HOST: '127.0.0.1', METRICS_TOKEN: TOKEN });
     expect((await request(createApp(deps)).get('/metrics').set('Authorization', `Bearer ${TOKEN}`)).status).toBe(404);
-    const server = createMetricsApp(deps).listen(0, deps.config.metricsHost);
+    const server = createMetricsApp(deps).listen(0, '127.0.0.1');
+    expect(deps.config.metricsHost).toBe('127.0.0.1');
     await once(server, 'listening');
     try {
       const { address, port } = server.address() as AddressInfo;
