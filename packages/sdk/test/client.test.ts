@@ -173,11 +173,14 @@ describe('keys and errors', () => {
     const { client } = await h.teamClient(++team);
     const bad = await client.webhooks
       .create({ team_id: team, url: hook('/x'), events: ['*'], retry_count: 3 } as never)
-      .catch((e: unknown) => e as HooklaneError);
+      .then(
+        () => undefined,
+        (e: unknown) => e as HooklaneError,
+      );
     expect(bad).toBeInstanceOf(HooklaneError);
     expect(bad).toMatchObject({ status: 400, code: 'validation_error' });
-    expect(bad.details.map((d) => d.path)).toContain('retry_count');
-    expect(bad.message).toBeTruthy();
+    expect(bad?.details.map((d) => d.path)).toContain('retry_count');
+    expect(bad?.message).toBeTruthy();
 
     await expect(client.webhooks.create({ team_id: team + 1, url: hook('/x'), events: ['*'] })).rejects.toMatchObject({
       status: 403,
