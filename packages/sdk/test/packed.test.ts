@@ -64,6 +64,24 @@ describe('the packed @hooklane/sdk', () => {
     }
   });
 
+  it('@hooklane/sdk/client loads nothing from node:, for fetch-only runtimes', async () => {
+    const installed = join(scratch, 'node_modules', '@hooklane', 'sdk');
+    const seen = new Set<string>();
+    const visit = async (file: string): Promise<void> => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const code = await readFile(join(installed, 'dist', file), 'utf8');
+      for (const [, specifier] of code.matchAll(/(?:from|import)\s*['"]([^'"]+)['"]/g)) {
+        expect(`${file}: ${specifier}`).toMatch(/: \.{1,2}\//);
+        await visit(join(dirname(file), specifier!));
+      }
+    };
+    await visit('client-only.js');
+    expect(seen.size).toBeGreaterThan(5);
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', "import('@hooklane/sdk/client').then((m) => console.log(Object.keys(m).sort().join()))"], { cwd: scratch });
+    expect(stdout.trim()).toBe('Hooklane,HooklaneError,PageIterator');
+  });
+
   it('its README shows the platform side and the receiver side in under 20 lines each', async () => {
     const readme = await readFile(join(scratch, 'node_modules', '@hooklane', 'sdk', 'README.md'), 'utf8');
     for (const snippet of readmeSnippets(readme)) {
