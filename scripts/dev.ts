@@ -11,6 +11,7 @@ import { createInterface } from 'node:readline';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getEventType } from '@hooklane/core';
+import { sdkSnippet } from './dev-sdk-snippet.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -209,6 +210,10 @@ function printGuide(): void {
     '',
     '  # 4. what happened to it',
     '  curl -s "$HOOKLANE/v1/events/<event_id>" -H "Authorization: Bearer $KEY"',
+    '',
+    '  # 2-4 with the TypeScript SDK (packages/sdk; more in examples/): save as try-sdk.mts in the repo root, then',
+    '  # npm run build -w @hooklane/sdk && KEY=$KEY npx tsx try-sdk.mts',
+    ...sdkSnippet({ apiUrl, webhookBody: webhookBody(env.DEV_WEBHOOK_SECRET!), eventBody }).map((line) => `  ${line}`),
     '',
     'Ctrl-C stops everything.',
     '',

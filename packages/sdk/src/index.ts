@@ -1,0 +1,11 @@
+export { Hooklane, type HooklaneOptions } from './client.js';
+export { HooklaneError, WebhookVerificationError, type ErrorDetail, type VerificationFailure } from './errors.js';
+export { PageIterator, type Page } from './pagination.js';
+export type { CallOptions } from './transport.js';
+export type { EmitOptions } from './resources/events.js';
+export type { Webhooks } from './resources/webhooks.js';
+export type { Events } from './resources/events.js';
+export type { ApiKeys, Deliveries, EventTypes, Portal, Teams } from './resources/admin.js';
+export { verifyWebhook, type SignatureScheme, type VerifyOptions, type WebhookEnvelope, type WebhookHeaders } from './verify.js';
+export { hooklaneReceiver, type ReceiverOptions, type VerifiedRequest } from './receiver.js';
+export type * from './types.js';
