@@ -26,6 +26,12 @@ export interface Config {
   /** PostgreSQL connections per process; sum them across replicas against `max_connections`. */
   dbPoolSize: number;
   host: string;
+  /** Signs portal session tokens; undefined means "derive one from the admin token". */
+  portalSecret: string | undefined;
+  /** CSP `frame-ancestors` of the dashboard at /portal. */
+  portalFrameAncestors: string;
+  /** Where the built dashboard lives; undefined means next to the API (apps/dashboard/dist). */
+  portalAssetsDir: string | undefined;
 }
 
 export interface ConfigIssue {
@@ -59,6 +65,7 @@ export const CONFIG_DEFAULTS = {
   DB_TIMEOUT_MS: '3000',
   DB_POOL_SIZE: '10',
   HOST: '0.0.0.0',
+  PORTAL_FRAME_ANCESTORS: "'self'",
 } as const;
 
 // Each variable carries its rule in words, so an error reads as a sentence an operator can act on.
@@ -137,6 +144,12 @@ const rules = {
   DB_TIMEOUT_MS: integer(1, MAX_MS, `be an integer of milliseconds from 1 to ${MAX_MS}`),
   DB_POOL_SIZE: integer(1, 1000, 'be an integer from 1 to 1000'),
   HOST: nonBlank,
+  PORTAL_SECRET: { rule: 'be at least 16 characters', schema: z.string().min(16) },
+  PORTAL_FRAME_ANCESTORS: {
+    rule: "be a CSP source list such as 'self' https://app.example.com (no ; or ,)",
+    schema: z.string().regex(/^[^;,\r\n]+$/),
+  },
+  PORTAL_ASSETS_DIR: { rule: 'be a directory path', schema: z.string().min(1) },
 } satisfies Record<string, Rule<unknown>>;
 
 type Variable = keyof typeof rules;
@@ -163,7 +176,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       parsed[name] = result.data;
     } else {
       // Never echo a secret back into logs.
-      const shown = name === 'ADMIN_TOKEN' ? '' : ` (got ${JSON.stringify(raw)})`;
+      const shown = name === 'ADMIN_TOKEN' || name === 'PORTAL_SECRET' ? '' : ` (got ${JSON.stringify(raw)})`;
       issues.push({ variable: name, message: `${name} must ${rule}${shown}` });
     }
   }
@@ -187,5 +200,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     dbTimeoutMs: p.DB_TIMEOUT_MS,
     dbPoolSize: p.DB_POOL_SIZE,
     host: p.HOST,
+    portalSecret: parsed.PORTAL_SECRET as string | undefined,
+    portalFrameAncestors: p.PORTAL_FRAME_ANCESTORS,
+    portalAssetsDir: parsed.PORTAL_ASSETS_DIR as string | undefined,
   };
 }

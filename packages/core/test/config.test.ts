@@ -30,6 +30,9 @@ describe('parseConfig', () => {
       dbTimeoutMs: 3_000,
       dbPoolSize: 10,
       host: '0.0.0.0',
+      portalSecret: undefined,
+      portalFrameAncestors: "'self'",
+      portalAssetsDir: undefined,
     });
   });
 
@@ -51,6 +54,9 @@ describe('parseConfig', () => {
       DB_TIMEOUT_MS: '500',
       DB_POOL_SIZE: '4',
       HOST: '127.0.0.1',
+      PORTAL_SECRET: 'portal-secret-0123456789',
+      PORTAL_FRAME_ANCESTORS: "'self' https://app.example.com",
+      PORTAL_ASSETS_DIR: '/srv/dashboard',
     });
     expect(config).toEqual({
       databaseUrl: 'postgres://u:p@db:5432/x',
@@ -69,6 +75,9 @@ describe('parseConfig', () => {
       dbTimeoutMs: 500,
       dbPoolSize: 4,
       host: '127.0.0.1',
+      portalSecret: 'portal-secret-0123456789',
+      portalFrameAncestors: "'self' https://app.example.com",
+      portalAssetsDir: '/srv/dashboard',
     });
   });
 
