@@ -31,6 +31,7 @@ async function apiHasOrdering(): Promise<boolean> {
   }
 }
 
+// Over 60 lines because it is the shell: session, expiry timer and page switch in one place.
 export function App() {
   const [{ session, notice }, setState] = useState(initialSession);
   const [eventTypes, setEventTypes] = useState<EventType[]>([]);

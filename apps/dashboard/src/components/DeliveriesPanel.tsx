@@ -7,6 +7,7 @@ import { Field } from './Field';
 
 const STATUSES: DeliveryStatus[] = ['pending', 'succeeded', 'failed', 'cancelled'];
 
+// Over 60 lines: mostly the markup of the table.
 /** A webhook's deliveries, newest first, with a status filter and keyset paging. */
 export function DeliveriesPanel({ id }: { id: string }) {
   const { client } = usePortal();

@@ -5,6 +5,7 @@ import { usePortal } from '../context';
 import { errorText } from '../format';
 import { Field, errorsByField } from './Field';
 
+// Over 60 lines: payload checks, the call and the answer's markup belong together.
 /** Send one signed `ping` now, with an optional JSON payload, and show the receiver's answer. */
 export function TestPanel({ id }: { id: string }) {
   const { client, announce } = usePortal();

@@ -4,6 +4,7 @@ import { usePortal } from '../context';
 import { errorText, when } from '../format';
 import { href, navigate } from '../route';
 
+// Over 60 lines: mostly the markup of the attempt timeline.
 /** One delivery and its attempt log as a timeline; redeliver makes a new delivery. */
 export function DeliveryPage({ id }: { id: string }) {
   const { client, session, announce } = usePortal();

@@ -11,6 +11,7 @@ interface Filters {
   project_id: string;
 }
 
+// Over 60 lines: mostly the markup of the filters and cards.
 /** The team's webhooks with their state, filters, and keyset paging (cursor stack for Back). */
 export function WebhookList() {
   const { client, session, eventTypes } = usePortal();

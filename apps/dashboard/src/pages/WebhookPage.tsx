@@ -8,6 +8,7 @@ import { usePortal } from '../context';
 import { errorText, when } from '../format';
 import { href, navigate } from '../route';
 
+// Over 60 lines: mostly markup; each action lives in its own panel component.
 /** One webhook: its settings, and everything one does with it. */
 export function WebhookPage({ id }: { id: string }) {
   const { client, session, announce } = usePortal();
