@@ -16,7 +16,8 @@ let target: string;
 const TEAM = 7;
 const OTHER_TEAM = 8;
 // Two projects of TEAM, one webhook each, each with one delivery from one event.
-const ids = { whA: '', whB: '', whOther: '', dlvA: '', dlvB: '', evtA: '', evtB: '' };
+// A team-wide webhook (project_id null) gets both events too.
+const ids = { whA: '', whB: '', whAll: '', whOther: '', dlvA: '', dlvB: '', evtA: '', evtB: '' };
 
 async function adminPost(path: string, body: object) {
   const res = await request(api.app).post(path).set(api.admin).send(body);
@@ -50,11 +51,13 @@ beforeAll(async () => {
   ids.whA = (await adminPost('/v1/webhooks', hook(TEAM, 1))).id as string;
   ids.whB = (await adminPost('/v1/webhooks', hook(TEAM, 2))).id as string;
   ids.whOther = (await adminPost('/v1/webhooks', hook(OTHER_TEAM, 1))).id as string;
-  for (const [project, evt, dlv] of [[1, 'evtA', 'dlvA'], [2, 'evtB', 'dlvB']] as const) {
+  ids.whAll = (await adminPost('/v1/webhooks', { ...hook(TEAM, 1), project_id: null })).id as string;
+  for (const [project, evt, dlv, wh] of [[1, 'evtA', 'dlvA', 'whA'], [2, 'evtB', 'dlvB', 'whB']] as const) {
     const sent = await adminPost('/v1/events', { event: 'create:task', team_id: TEAM, project_id: project, data: { task: { id: 1 } } });
     ids[evt] = sent.event_id as string;
     const event = await request(api.app).get(`/v1/events/${ids[evt]}`).set(api.admin);
-    ids[dlv] = event.body.deliveries[0].id as string;
+    expect(event.body.deliveries).toHaveLength(2);
+    ids[dlv] = event.body.deliveries.find((d: { webhook_id: string }) => d.webhook_id === ids[wh]).id as string;
   }
 });
 
@@ -191,6 +194,10 @@ describe('a portal session as bearer token', () => {
     expect((await call(token, 'POST', `/v1/deliveries/${ids.dlvB}/redeliver`)).status).toBe(404);
     expect((await call(token, 'GET', `/v1/webhooks/${ids.whA}`)).status).toBe(200);
     expect((await call(token, 'GET', `/v1/deliveries/${ids.dlvA}`)).status).toBe(200);
+    // The event's deliveries to the team-wide webhook stay hidden, as that webhook does.
+    expect((await call(token, 'GET', `/v1/webhooks/${ids.whAll}`)).status).toBe(404);
+    const event = await call(token, 'GET', `/v1/events/${ids.evtA}`);
+    expect([...new Set(event.body.deliveries.map((d: { webhook_id: string }) => d.webhook_id))]).toEqual([ids.whA]);
 
     const created = await call(token, 'POST', '/v1/webhooks', { team_id: TEAM, url: target, events: ['*'] });
     expect(created.status).toBe(201);

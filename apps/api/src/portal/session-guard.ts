@@ -1,6 +1,6 @@
 import { isId } from '@hooklane/core';
 import type { Db } from '@hooklane/db';
-import type { Request, RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { authOf, type PortalScope } from '../http/auth.js';
 import { forbidden, notFound } from '../http/errors.js';
 
@@ -77,13 +77,32 @@ async function assertInProject(db: Db, req: Request, target: Target, id: string,
   }
 }
 
-async function checkScope(db: Db, req: Request, teamId: number, scope: PortalScope): Promise<void> {
+/**
+ * An event of the project may also have gone to the team's all-project webhooks; the
+ * session must not learn their ids, so its `deliveries` keep only this project's.
+ */
+async function hideOtherProjectsDeliveries(db: Db, res: Response, eventId: string, projectId: number): Promise<void> {
+  if (!isId('evt', eventId)) return;
+  const visible = await db.delivery.findMany({ where: { eventId, webhook: { projectId } }, select: { id: true } });
+  const ids = new Set(visible.map((d) => d.id));
+  const json = res.json.bind(res);
+  res.json = (body: unknown) => {
+    const event = body as { deliveries?: Array<{ id: string }> } | null;
+    if (res.statusCode === 200 && event && Array.isArray(event.deliveries)) {
+      return json({ ...event, deliveries: event.deliveries.filter((d) => ids.has(d.id)) });
+    }
+    return json(body);
+  };
+}
+
+async function checkScope(db: Db, req: Request, res: Response, teamId: number, scope: PortalScope): Promise<void> {
   const route = routeOf(req.method, req.path);
   if (!route) throw forbidden('A portal session may not use this route');
   if (scope.readOnly && !READS.has(req.method)) throw forbidden('This portal session is read-only');
   if (scope.projectId === null) return;
   if (route.target === 'webhooks') scopeCollection(req, scope.projectId);
   else if (route.id !== undefined) await assertInProject(db, req, route.target, route.id, teamId, scope.projectId);
+  if (route.target === 'event' && route.id !== undefined) await hideOtherProjectsDeliveries(db, res, route.id, scope.projectId);
 }
 
 /** Runs after authentication and body parsing, before the /v1 routes. */
@@ -91,6 +110,6 @@ export function portalSessionGuard(db: Db): RequestHandler {
   return (req, res, next) => {
     const auth = authOf(res);
     if (auth.kind !== 'team' || !auth.portal) return next();
-    checkScope(db, req, auth.teamId, auth.portal).then(() => next(), next);
+    checkScope(db, req, res, auth.teamId, auth.portal).then(() => next(), next);
   };
 }
