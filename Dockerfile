@@ -31,6 +31,7 @@ COPY packages/queue/package.json packages/queue/
 COPY packages/sdk/package.json packages/sdk/
 COPY apps/api/package.json apps/api/
 COPY apps/worker/package.json apps/worker/
+COPY apps/dashboard/package.json apps/dashboard/
 RUN npm ci
 
 FROM deps AS build
@@ -59,6 +60,9 @@ COPY --from=build /app/apps/api/package.json ./apps/api/
 COPY --from=build /app/apps/api/dist ./apps/api/dist
 COPY --from=build /app/apps/worker/package.json ./apps/worker/
 COPY --from=build /app/apps/worker/dist ./apps/worker/dist
+# The dashboard's static build, served by the API at /portal.
+COPY --from=build /app/apps/dashboard/package.json ./apps/dashboard/
+COPY --from=build /app/apps/dashboard/dist ./apps/dashboard/dist
 
 # The image's `node` user (uid 1000); nothing under /app needs to be writable.
 USER node

@@ -12,6 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getEventType } from '@hooklane/core';
 import { sdkSnippet } from './dev-sdk-snippet.js';
+import { ensureDashboardBuilt, openInBrowser, openPortalSession } from './dev-portal.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -232,6 +233,7 @@ try {
   process.exit(1);
 }
 
+ensureDashboardBuilt(root, say);
 start('receiver', tsxArgs('scripts/dev-receiver.ts'));
 start('api', tsxArgs('apps/api/src/main.ts'));
 start('worker', tsxArgs('apps/worker/src/main.ts'));
@@ -245,6 +247,15 @@ try {
 }
 
 printGuide();
+if (!stopping) {
+  await openPortalSession(apiUrl, env.ADMIN_TOKEN!, teamId).then(
+    (url) => {
+      say(`dashboard for team ${teamId} (portal session, 24 h): ${paint(1, url)}`);
+      openInBrowser(url);
+    },
+    (err: unknown) => say(paint(31, `no portal session: ${(err as Error).message}`)),
+  );
+}
 if (demo && !stopping) {
   await runDemo().catch((err: unknown) => say(paint(31, `demo skipped: ${(err as Error).message}`)));
 }

@@ -141,6 +141,7 @@ describe('npm run dev', () => {
       expect(output).toMatch(/\[receiver\] POST \/hooks  labeling_job\.completed  attempt 1/);
       expect(output).toContain('webhook-signature verified, X-Signature-256 verified, X-Hub-Signature verified');
       expect(output).toContain('admin token  dev-admin-token');
+      expect(output).toMatch(new RegExp(`dashboard for team \\d+ \\(portal session, 24 h\\): http://127\\.0\\.0\\.1:${ports.api}/portal#token=hlp_`));
       expect(output).toMatch(/\[worker\] .*delivery attempt/);
       // The printed curls point at this run's API and receiver.
       expect(output).toContain(`export HOOKLANE=http://127.0.0.1:${ports.api} ADMIN_TOKEN=dev-admin-token`);

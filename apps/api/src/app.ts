@@ -10,6 +10,10 @@ import { eventTypesRoutes } from './routes/event-types.js';
 import { eventsRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { openApiRoutes } from './openapi/document.js';
+import { portalPageRoutes } from './portal/page-routes.js';
+import { portalSessionGuard } from './portal/session-guard.js';
+import { portalSessionsRoutes } from './portal/session-routes.js';
+import { createPortalTokens, portalSigningKey } from './portal/session-token.js';
 import { webhookDeliveriesRoutes } from './routes/webhook-deliveries.js';
 import { webhooksRoutes } from './routes/webhooks.js';
 
@@ -23,9 +27,13 @@ export function createApp(deps: AppDeps): Express {
   app.use('/metrics', deps.config.metricsHost ? notFoundRoute : requireMetricsToken(deps.config.metricsToken));
   app.use(healthRoutes(deps));
 
+  const { config } = deps;
+  const portalTokens = createPortalTokens(portalSigningKey(config.portalSecret, config.adminToken));
   const v1 = express.Router();
-  v1.use(authenticate({ db: deps.db, adminToken: deps.config.adminToken }));
+  v1.use(authenticate({ db: deps.db, adminToken: config.adminToken, verifyPortalToken: portalTokens.verify }));
   v1.use(jsonBody);
+  v1.use(portalSessionGuard(deps.db));
+  v1.use(portalSessionsRoutes(portalTokens));
   v1.use(apiKeysRoutes(deps));
   v1.use(webhooksRoutes(deps));
   v1.use(webhookDeliveriesRoutes(deps));
@@ -34,6 +42,7 @@ export function createApp(deps: AppDeps): Express {
   v1.use(eventTypesRoutes(deps));
   app.use('/v1', v1);
   app.use(openApiRoutes());
+  app.use(portalPageRoutes({ assetsDir: config.portalAssetsDir, frameAncestors: config.portalFrameAncestors }));
 
   app.use(notFoundRoute);
   app.use(errorHandler(deps.logger));

@@ -384,6 +384,8 @@ function validBody(route: Route): fc.Arbitrary<unknown> {
       return fc.array(eventBody, { minLength: 1, maxLength: 5 }).map((events) => ({ events }));
     case 'post /v1/api-keys':
       return fc.record({ team_id: teamId });
+    case 'post /v1/portal-sessions':
+      return fc.record({ team_id: teamId, expires_in: fc.integer({ min: 60, max: 86_400 }), read_only: fc.boolean() }, { requiredKeys: ['team_id'] });
     case 'post /v1/webhooks/{id}/secret/rotate':
       return fc.oneof(fc.constant({}), fc.record({ secret: fc.string({ minLength: 8, maxLength: 40 }) }));
     case 'post /v1/webhooks/{id}/test':

@@ -32,6 +32,12 @@ export interface Config {
   metricsHost: string | undefined;
   /** Bearer token `/metrics` requires; unset: open, as in v1. */
   metricsToken: string | undefined;
+  /** Signs portal session tokens; undefined means "derive one from the admin token". */
+  portalSecret: string | undefined;
+  /** CSP `frame-ancestors` of the dashboard at /portal. */
+  portalFrameAncestors: string;
+  /** Where the built dashboard lives; undefined means next to the API (apps/dashboard/dist). */
+  portalAssetsDir: string | undefined;
 }
 
 export interface ConfigIssue {
@@ -66,6 +72,7 @@ export const CONFIG_DEFAULTS = {
   DB_POOL_SIZE: '10',
   HOST: '0.0.0.0',
   MAX_WEBHOOKS_PER_TEAM: '1000',
+  PORTAL_FRAME_ANCESTORS: "'self'",
 } as const;
 
 // Each variable carries its rule in words, so an error reads as a sentence an operator can act on.
@@ -147,9 +154,17 @@ const rules = {
   MAX_WEBHOOKS_PER_TEAM: integer(1, 2_147_483_647, 'be a positive integer'),
   METRICS_HOST: nonBlank,
   METRICS_TOKEN: { rule: 'be a non-empty string', schema: z.string().min(1) },
+  PORTAL_SECRET: { rule: 'be at least 16 characters', schema: z.string().min(16) },
+  PORTAL_FRAME_ANCESTORS: {
+    rule: "be a CSP source list such as 'self' https://app.example.com (no ; or ,)",
+    schema: z.string().regex(/^[^;,\r\n]+$/),
+  },
+  PORTAL_ASSETS_DIR: { rule: 'be a directory path', schema: z.string().min(1) },
 } satisfies Record<string, Rule<unknown>>;
 
 type Variable = keyof typeof rules;
+
+const SECRET_VARIABLES: ReadonlySet<string> = new Set(['ADMIN_TOKEN', 'METRICS_TOKEN', 'PORTAL_SECRET']);
 
 /** Blank means unset, so `FOO=` in a .env file falls back to the default. */
 function readRaw(env: Record<string, string | undefined>, name: Variable): string | undefined {
@@ -173,7 +188,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       parsed[name] = result.data;
     } else {
       // Never echo a secret back into logs.
-      const shown = name === 'ADMIN_TOKEN' || name === 'METRICS_TOKEN' ? '' : ` (got ${JSON.stringify(raw)})`;
+      const shown = SECRET_VARIABLES.has(name) ? '' : ` (got ${JSON.stringify(raw)})`;
       issues.push({ variable: name, message: `${name} must ${rule}${shown}` });
     }
   }
@@ -201,5 +216,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     // The variables without a default.
     metricsHost: parsed.METRICS_HOST as string | undefined,
     metricsToken: parsed.METRICS_TOKEN as string | undefined,
+    portalSecret: parsed.PORTAL_SECRET as string | undefined,
+    portalFrameAncestors: p.PORTAL_FRAME_ANCESTORS,
+    portalAssetsDir: parsed.PORTAL_ASSETS_DIR as string | undefined,
   };
 }

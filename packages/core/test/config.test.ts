@@ -33,6 +33,9 @@ describe('parseConfig', () => {
       maxWebhooksPerTeam: 1000,
       metricsHost: undefined,
       metricsToken: undefined,
+      portalSecret: undefined,
+      portalFrameAncestors: "'self'",
+      portalAssetsDir: undefined,
     });
   });
 
@@ -57,6 +60,9 @@ describe('parseConfig', () => {
       MAX_WEBHOOKS_PER_TEAM: '25',
       METRICS_HOST: '10.0.0.5',
       METRICS_TOKEN: 'scrape-token',
+      PORTAL_SECRET: 'portal-secret-0123456789',
+      PORTAL_FRAME_ANCESTORS: "'self' https://app.example.com",
+      PORTAL_ASSETS_DIR: '/srv/dashboard',
     });
     expect(config).toEqual({
       databaseUrl: 'postgres://u:p@db:5432/x',
@@ -78,6 +84,9 @@ describe('parseConfig', () => {
       maxWebhooksPerTeam: 25,
       metricsHost: '10.0.0.5',
       metricsToken: 'scrape-token',
+      portalSecret: 'portal-secret-0123456789',
+      portalFrameAncestors: "'self' https://app.example.com",
+      portalAssetsDir: '/srv/dashboard',
     });
   });
 

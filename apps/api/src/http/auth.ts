@@ -3,7 +3,15 @@ import type { Request, RequestHandler, Response } from 'express';
 import type { Db } from '@hooklane/db';
 import { forbidden, unauthorized } from './errors.js';
 
-export type Auth = { kind: 'admin' } | { kind: 'team'; teamId: number };
+/** Set on a portal session's auth (apps/api/src/portal): what the session may reach. */
+export interface PortalScope {
+  projectId: number | null;
+  readOnly: boolean;
+  /** Unix seconds. */
+  expiresAt: number;
+}
+
+export type Auth = { kind: 'admin' } | { kind: 'team'; teamId: number; portal?: PortalScope };
 
 export function hashApiKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');
@@ -19,6 +27,8 @@ export function tokensEqual(a: string, b: string): boolean {
 export interface AuthDeps {
   db: Db;
   adminToken: string | undefined;
+  /** Portal session tokens: undefined when the token is not one, throws 401 when it is a bad one. */
+  verifyPortalToken?: (token: string) => Auth | undefined;
 }
 
 /**
@@ -78,7 +88,7 @@ async function lookUpKey(db: Db, keyHash: string): Promise<CachedKey | null> {
   return entry;
 }
 
-export function authenticate({ db, adminToken }: AuthDeps): RequestHandler {
+export function authenticate({ db, adminToken, verifyPortalToken }: AuthDeps): RequestHandler {
   return async (req, res, next) => {
     try {
       const header = req.get('authorization') ?? '';
@@ -87,6 +97,11 @@ export function authenticate({ db, adminToken }: AuthDeps): RequestHandler {
       if (!token || token.length > 512) throw unauthorized();
       if (adminToken && tokensEqual(token, adminToken)) {
         res.locals.auth = { kind: 'admin' } satisfies Auth;
+        return next();
+      }
+      const session = verifyPortalToken?.(token);
+      if (session) {
+        res.locals.auth = session;
         return next();
       }
       const keyHash = hashApiKey(token);

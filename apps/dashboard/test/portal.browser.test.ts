@@ -1,0 +1,289 @@
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Browser, Page } from 'playwright-core';
+import request from 'supertest';
+import { ADMIN_TOKEN, startTestApi, type TestApi } from '../../../test/support/api.js';
+import { startTestWorker, type TestWorker } from '../../../test/support/worker.js';
+import { createPortalTokens, portalSigningKey } from '../../api/src/portal/session-token.js';
+import { embeddingPage, ensureDashboardBuilt, launchChromium, listen, type LocalServer } from './browser.js';
+
+/**
+ * The dashboard in Debian's Chromium against a real API, worker and receiver: the user tasks
+ * of issue 17, end to end. Screenshots of the main pages land in docs/screenshots/.
+ */
+
+const SHOTS = fileURLToPath(new URL('../../../docs/screenshots/', import.meta.url));
+const TEAM = 41;
+const DESKTOP = { width: 1280, height: 860 };
+const PHONE = { width: 360, height: 780 };
+
+let api: TestApi;
+let worker: TestWorker;
+let browser: Browser;
+let apiServer: LocalServer;
+let receiver: LocalServer;
+let allowedEmbedder: LocalServer;
+let refusedEmbedder: LocalServer;
+let embedUrl = '';
+let teamKey = '';
+let flakyStatus = 500;
+/** Every URL and Referer the API saw, to prove the session token never reached it. */
+const seenByApi: string[] = [];
+const received: Array<{ path: string; body: string }> = [];
+const state = { webhookId: '', flakyId: '' };
+
+async function admin(method: 'get' | 'post', path: string, body?: object) {
+  const res = await request(api.app)[method](path).set(api.admin).send(body);
+  expect(res.status).toBeLessThan(300);
+  return res.body;
+}
+
+async function portalSession(body: object = {}): Promise<{ token: string; url: string }> {
+  const res = await request(apiServer.server).post('/v1/portal-sessions').set(api.admin).send({ team_id: TEAM, ...body });
+  expect(res.status).toBe(201);
+  return res.body;
+}
+
+async function open(url: string, viewport = DESKTOP): Promise<Page> {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  await page.goto(url);
+  return page;
+}
+
+async function shot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: `${SHOTS}${name}.png`, fullPage: true });
+}
+
+/** Polls `check` (clicking Refresh between tries) until it passes or 20 s go by. */
+async function until(page: Page, check: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 40; i++) {
+    if (await check()) return;
+    await page.getByRole('button', { name: 'Refresh' }).first().click();
+    await page.waitForTimeout(500);
+  }
+  throw new Error('condition not met within 20 s');
+}
+
+beforeAll(async () => {
+  ensureDashboardBuilt();
+  mkdirSync(SHOTS, { recursive: true });
+  const embed = (_req: unknown, res: import('node:http').ServerResponse) => res.writeHead(200, { 'Content-Type': 'text/html' }).end(embeddingPage(embedUrl));
+  allowedEmbedder = await listen(embed);
+  refusedEmbedder = await listen(embed);
+  api = await startTestApi('portalui', { PORTAL_FRAME_ANCESTORS: `'self' ${allowedEmbedder.origin}` });
+  apiServer = await listen((req, res) => {
+    seenByApi.push(`${req.url ?? ''} ${req.headers.referer ?? ''}`);
+    api.app(req, res);
+  });
+  worker = await startTestWorker({ databaseUrl: api.database.url, prefix: api.prefix });
+  receiver = await listen((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      received.push({ path: req.url ?? '', body: Buffer.concat(chunks).toString() });
+      const status = req.url === '/flaky' ? flakyStatus : 200;
+      res.writeHead(status, { 'Content-Type': 'text/plain' }).end(status === 200 ? `thanks from ${req.url}` : 'receiver says nope');
+    });
+  });
+  teamKey = (await admin('post', '/v1/api-keys', { team_id: TEAM })).key;
+  browser = await launchChromium();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await worker?.close();
+  for (const s of [apiServer, receiver, allowedEmbedder, refusedEmbedder]) await s?.close();
+  await api?.close();
+});
+
+describe('the dashboard in a browser', () => {
+  it('signs in with a team key, by keyboard alone', async () => {
+    const page = await open(`${apiServer.origin}/portal`);
+    await page.getByLabel('Team key').focus();
+    await page.keyboard.type(teamKey);
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(String(TEAM));
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Webhooks' }).waitFor();
+    await page.getByText('No webhooks yet.').waitFor();
+    // The focused control is visibly outlined.
+    await page.keyboard.press('Tab');
+    const outline = await page.evaluate(() => getComputedStyle(document.activeElement as Element).outlineStyle);
+    expect(outline).toBe('solid');
+    await page.context().close();
+  });
+
+  it('creates a webhook through the form; the API error shows next to the field it names', async () => {
+    const page = await open(`${apiServer.origin}/portal`);
+    await page.getByLabel('Team key').fill(teamKey);
+    await page.getByLabel('Team id').fill(String(TEAM));
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('link', { name: 'Create webhook' }).click();
+    for (const label of ['url', 'events', 'project_id', 'headers', 'secret', 'retries_count', 'retries_delay', 'retry_backoff',
+      'follow_redirect', 'reject_unauthorized', 'timeout', 'content_type', 'description', 'is_active', 'rate_limit']) {
+      expect({ label, count: await page.getByLabel(label, { exact: true }).count() }).toEqual({ label, count: 1 });
+    }
+    await page.getByLabel('url', { exact: true }).fill(`${receiver.origin}/ok`);
+    await page.getByLabel('events', { exact: true }).selectOption(['create:task', 'labeling_job.completed']);
+    await page.getByLabel('headers', { exact: true }).fill('X-Team: annotators');
+    await page.getByLabel('retries_count', { exact: true }).fill('99');
+    await page.getByRole('button', { name: 'Create webhook' }).click();
+    const fieldError = page.locator('[data-error-for="retries_count"]');
+    await fieldError.waitFor();
+    expect(await fieldError.textContent()).toMatch(/20/);
+    await expect(page.getByLabel('retries_count', { exact: true }).getAttribute('aria-invalid')).resolves.toBe('true');
+    // Focus went to the field the API named.
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('f-retries_count');
+    await shot(page, 'form-error-desktop');
+
+    await page.getByLabel('retries_count', { exact: true }).fill('2');
+    await page.getByRole('button', { name: 'Create webhook' }).click();
+    await page.getByRole('heading', { name: 'Webhook created' }).waitFor();
+    const secret = await page.getByTestId('created-secret').textContent();
+    expect(secret).toMatch(/^whsec_/);
+    const list = await admin('get', `/v1/webhooks?team_id=${TEAM}`);
+    expect(list.data).toHaveLength(1);
+    expect(list.data[0]).toMatchObject({ url: `${receiver.origin}/ok`, retries_count: 2, headers: { 'X-Team': 'annotators' } });
+    expect(list.data[0].events.sort()).toEqual(['create:task', 'labeling_job.completed']);
+    state.webhookId = list.data[0].id;
+    await page.context().close();
+  });
+
+  it('sends a test ping with a payload and shows the receiver answer; rotates the secret', async () => {
+    const { url } = await portalSession();
+    const page = await open(url);
+    await page.getByRole('link', { name: `${receiver.origin}/ok` }).click();
+    await page.getByLabel('payload', { exact: true }).fill('{"hello": "portal"}');
+    await page.getByRole('button', { name: 'Send test' }).click();
+    const result = page.getByTestId('test-result');
+    await result.waitFor({ timeout: 20_000 });
+    expect(await result.textContent()).toContain('status_code: 200');
+    expect(await result.textContent()).toContain('thanks from /ok');
+    expect(JSON.parse(received.find((r) => r.path === '/ok')?.body ?? '{}')).toMatchObject({ event: 'ping', data: { hello: 'portal' } });
+    await shot(page, 'webhook-desktop');
+
+    await page.getByRole('button', { name: 'Reveal secret' }).click();
+    const before = await page.getByTestId('secret').textContent();
+    await page.getByRole('button', { name: 'Rotate secret' }).click();
+    await page.getByText('Secret rotated').waitFor();
+    const after = await page.getByTestId('secret').textContent();
+    expect(after).not.toBe(before);
+    expect((await admin('get', `/v1/webhooks/${state.webhookId}/secret`)).secret).toBe(after);
+    await page.context().close();
+  });
+
+  it("shows a failed delivery's attempt log, redelivers it and sees it succeed", async () => {
+    const hook = await admin('post', '/v1/webhooks', { team_id: TEAM, url: `${receiver.origin}/flaky`, events: ['create:task'], retries_count: 0 });
+    state.flakyId = hook.id;
+    await admin('post', '/v1/events', { event: 'create:task', team_id: TEAM, data: { task: { id: 3 } } });
+    const { url } = await portalSession();
+    const page = await open(url);
+    await page.getByRole('link', { name: `${receiver.origin}/flaky` }).click();
+    await page.getByLabel('status', { exact: true }).selectOption('failed');
+    await until(page, async () => (await page.getByRole('link', { name: /^dlv_/ }).count()) > 0);
+    await page.getByRole('link', { name: /^dlv_/ }).first().click();
+    const attempt = page.getByTestId('attempt').first();
+    await attempt.waitFor();
+    expect(await attempt.textContent()).toContain('500');
+    expect(await attempt.textContent()).toContain('receiver says nope');
+    await shot(page, 'delivery-desktop');
+
+    flakyStatus = 200;
+    await page.getByRole('button', { name: 'Redeliver' }).click();
+    await page.waitForURL(/#\/deliveries\/dlv_/);
+    await until(page, async () => (await page.getByTestId('delivery-status').textContent()) === 'succeeded');
+    expect(await page.getByTestId('attempt').first().textContent()).toContain('200');
+    await page.context().close();
+  });
+
+  it('opens on a portal session from the URL fragment: token out of the address bar and the server, expiry shown', async () => {
+    const { url, token } = await portalSession({ expires_in: 1800 });
+    expect(url).toBe(`${apiServer.origin}/portal#token=${token}`);
+    const page = await open(url);
+    await page.getByRole('heading', { name: 'Webhooks' }).waitFor();
+    expect(page.url()).not.toContain(token);
+    expect(await page.locator('.who').textContent()).toMatch(/session ends .*\(in (29|30) min\)/);
+    await shot(page, 'list-desktop');
+    await page.getByRole('link', { name: `${receiver.origin}/ok` }).click();
+    await page.getByRole('heading', { name: 'Deliveries', exact: true }).waitFor();
+    expect(seenByApi.filter((line) => line.includes(token))).toEqual([]);
+    await page.context().close();
+  });
+
+  it('signs out when the session ends', async () => {
+    const tokens = createPortalTokens(portalSigningKey(undefined, ADMIN_TOKEN));
+    const token = tokens.sign({ teamId: TEAM, projectId: null, readOnly: false, expiresAt: Math.floor(Date.now() / 1000) + 3 });
+    const page = await open(`${apiServer.origin}/portal#token=${token}`);
+    await page.getByRole('heading', { name: 'Webhooks' }).waitFor();
+    await page.getByText('Your session expired').waitFor({ timeout: 10_000 });
+    await expect(page.getByLabel('Team key').isVisible()).resolves.toBe(true);
+    await page.context().close();
+  });
+
+  it('a read-only session shows no write controls', async () => {
+    const { url } = await portalSession({ read_only: true });
+    const page = await open(url);
+    await page.getByRole('heading', { name: 'Webhooks' }).waitFor();
+    expect(await page.locator('.who').textContent()).toContain('read only');
+    const writes = ['Create webhook', 'Edit', 'Delete', 'Rotate secret', 'Send test', 'Recover', 'Redeliver', 'Save'];
+    const visibleWrites = async () => {
+      const found: string[] = [];
+      for (const name of writes) if ((await page.getByRole('button', { name, exact: true }).or(page.getByRole('link', { name, exact: true })).count()) > 0) found.push(name);
+      return found;
+    };
+    expect(await visibleWrites()).toEqual([]);
+    await page.getByRole('link', { name: `${receiver.origin}/flaky` }).click();
+    await page.getByRole('heading', { name: 'Deliveries', exact: true }).waitFor();
+    expect(await visibleWrites()).toEqual([]);
+    await page.getByRole('link', { name: /^dlv_/ }).first().click();
+    await page.getByRole('heading', { name: 'Attempt log' }).waitFor();
+    expect(await visibleWrites()).toEqual([]);
+    await page.context().close();
+  });
+
+  it('can be embedded by an allowed origin and is refused in a frame of another', async () => {
+    embedUrl = (await portalSession()).url;
+    const allowed = await open(allowedEmbedder.origin);
+    const frame = allowed.frameLocator('#portal');
+    await frame.getByRole('heading', { name: 'Webhooks' }).waitFor();
+    await shot(allowed, 'embedded-desktop');
+
+    const context = await browser.newContext({ viewport: DESKTOP });
+    const refused = await context.newPage();
+    const blocked = new Promise<string>((resolve) => {
+      refused.on('console', (msg) => {
+        if (/frame-ancestors/.test(msg.text())) resolve(msg.text());
+      });
+    });
+    await refused.goto(refusedEmbedder.origin);
+    // Chromium reports the refusal on the console, naming the directive that refused it.
+    expect(await blocked).toContain(`frame-ancestors 'self' ${allowedEmbedder.origin}". The request has been blocked`);
+    expect(await refused.frameLocator('#portal').getByRole('heading', { name: 'Webhooks' }).count()).toBe(0);
+    await allowed.context().close();
+    await refused.context().close();
+  });
+
+  it('works at 360 px: the main pages fit the width', async () => {
+    const { url } = await portalSession();
+    const page = await open(url, PHONE);
+    const fits = () => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+    await page.getByRole('heading', { name: 'Webhooks' }).waitFor();
+    expect(await fits()).toBe(true);
+    await shot(page, 'list-mobile');
+    await page.getByRole('link', { name: `${receiver.origin}/flaky` }).click();
+    await page.getByRole('heading', { name: 'Deliveries', exact: true }).waitFor();
+    expect(await fits()).toBe(true);
+    await shot(page, 'webhook-mobile');
+    await page.getByRole('link', { name: /^dlv_/ }).first().click();
+    await page.getByRole('heading', { name: 'Attempt log' }).waitFor();
+    expect(await fits()).toBe(true);
+    await shot(page, 'delivery-mobile');
+    await page.goto(`${apiServer.origin}/portal#/webhooks/new`);
+    await page.getByRole('button', { name: 'Create webhook' }).waitFor();
+    expect(await fits()).toBe(true);
+    await shot(page, 'form-mobile');
+    await page.context().close();
+  });
+});
