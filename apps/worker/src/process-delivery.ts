@@ -123,8 +123,12 @@ async function attemptTurn(ctx: DeliveryContext, turn: Turn): Promise<void> {
     return;
   }
   if (record.webhook.rateLimit !== null) {
-    const waitMs = await ctx.line.reserveStart(turn.webhookId, turn.entry, record.webhook.rateLimit);
-    if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
+    // Reserved, slept until then, confirmed: a late wake-up (a busy event loop) is checked again.
+    let waitMs = await ctx.line.reserveStart(turn.webhookId, turn.entry, record.webhook.rateLimit);
+    while (waitMs > 0) {
+      await new Promise((resolve) => setTimeout(resolve, waitMs));
+      waitMs = await ctx.line.reserveStart(turn.webhookId, turn.entry, record.webhook.rateLimit, true);
+    }
   }
   await attemptOnce(ctx, record, attempt);
 }

@@ -31,8 +31,11 @@ export interface WebhookLine {
   putBack(webhookId: string, entry: string, backoffMs: number): Promise<void>;
   /** Extends a lease for a long attempt; false when it had lapsed. */
   renew(webhookId: string, entry: string): Promise<boolean>;
-  /** The earliest moment this attempt may start under `rateLimit` per second, reserved: ms to wait. */
-  reserveStart(webhookId: string, entry: string, rateLimit: number): Promise<number>;
+  /**
+   * The earliest moment this attempt may start under `rateLimit` per second, reserved: ms to
+   * wait. `confirm` after the wait moves the reservation to now, or reserves again if now no longer fits.
+   */
+  reserveStart(webhookId: string, entry: string, rateLimit: number, confirm?: boolean): Promise<number>;
   /** Queues granted entries as BullMQ jobs that already hold their slot. */
   queueGranted(webhookId: string, entries: string[]): Promise<void>;
   /** Webhooks whose leases may have lapsed by now, and the reclaim/grant pass over one. */
@@ -80,8 +83,9 @@ export function createWebhookLine(options: WebhookLineOptions): WebhookLine {
     async renew(webhookId, entry) {
       return (await client.hooklaneLineRenew(...keys(webhookId), entry)) === 1;
     },
-    async reserveStart(webhookId, entry, rateLimit) {
-      return Number(await client.hooklaneRateReserve(webhookLineKeys(space, webhookId).rate, entry, rateLimit, RATE_WINDOW_MS));
+    async reserveStart(webhookId, entry, rateLimit, confirm = false) {
+      const key = webhookLineKeys(space, webhookId).rate;
+      return Number(await client.hooklaneRateReserve(key, entry, rateLimit, RATE_WINDOW_MS, confirm ? '1' : '0'));
     },
     async queueGranted(webhookId, entries) {
       if (entries.length > 0) await queue.addBulk(entries.map((entry) => leasedJob(entry, webhookId)));

@@ -126,14 +126,26 @@ return granted
 `;
 
 /**
- * KEYS rate; ARGV entry, rate, windowMs → ms to wait before starting. Reserves the earliest
- * start that keeps at most \`rate\` starts in any window, so waiters never poll or race.
+ * KEYS rate; ARGV entry, rate, windowMs, confirm → ms to wait before starting (0: start now).
+ * Reserves the earliest start that keeps at most `rate` starts in any window, so waiters
+ * never poll or race. With confirm '1' (after sleeping until the reserved time, which a busy
+ * event loop may overshoot) the entry's reservation moves to the actual start, checked against
+ * the starts already made: a late start pushes the next ones back a little, never to the end.
  */
 const RESERVE = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local rate, window = tonumber(ARGV[2]), tonumber(ARGV[3])
+local entry, rate, window = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+if ARGV[4] == '1' then
+  redis.call('ZREM', KEYS[1], entry)
+  local past = redis.call('ZREVRANGEBYSCORE', KEYS[1], now, '-inf', 'WITHSCORES', 'LIMIT', 0, rate)
+  local at = now
+  if #past / 2 >= rate then at = math.max(now, tonumber(past[#past]) + window) end
+  redis.call('ZADD', KEYS[1], at, entry)
+  redis.call('PEXPIRE', KEYS[1], at - now + window + 1000)
+  return at - now
+end
 local at = now
 local n = redis.call('ZCARD', KEYS[1])
 if n > 0 then
@@ -142,7 +154,7 @@ if n > 0 then
     at = math.max(at, tonumber(redis.call('ZRANGE', KEYS[1], -rate, -rate, 'WITHSCORES')[2]) + window)
   end
 end
-redis.call('ZADD', KEYS[1], at, ARGV[1])
+redis.call('ZADD', KEYS[1], at, entry)
 redis.call('PEXPIRE', KEYS[1], at - now + window + 1000)
 return at - now
 `;
