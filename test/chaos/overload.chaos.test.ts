@@ -85,7 +85,7 @@ describe('a dead webhook with a backlog next to a loaded healthy one', () => {
   it('keeps the healthy webhook flowing and delivers everything', async () => {
     const deadHook = await createHook(`http://127.0.0.1:${await deadPort()}/dead`, 1);
     await createHook(`${receiver.origin}/alive`, 2);
-    worker = spawnWorker(api.database.url, api.prefix, { LOG_LEVEL: 'warn' });
+    worker = spawnWorker(api.database.url, api.prefix);
     await waitForStart(worker);
 
     const alone = await loadHealthy(0, ALONE_SECONDS);

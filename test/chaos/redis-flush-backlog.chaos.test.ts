@@ -87,7 +87,7 @@ async function drain(flush: boolean): Promise<{ seconds: number; distinct: numbe
 
 describe('a 20,000-delivery backlog whose Redis keys are flushed', () => {
   it('is delivered completely at no less than 80% of the intact drain rate', async () => {
-    worker = spawnWorker(database.url, prefix, { REDIS_URL: redis.url, LOG_LEVEL: 'warn', SWEEPER_INTERVAL_MS: '1000' });
+    worker = spawnWorker(database.url, prefix, { REDIS_URL: redis.url, SWEEPER_INTERVAL_MS: '1000' });
     await waitForStart(worker);
 
     const intact = await drain(false);
