@@ -59,10 +59,10 @@ describe('webhook line', () => {
   });
 
   it('puts a lapsed lease (a killed worker) back at the head of the line, and drops its late job', async () => {
-    const line = lineOf(1, 300);
+    const line = lineOf(1, 1_000);
     expect((await line.start('wh_c', 'dlv_c_0:1', false)).go).toBe(true);
     expect((await line.start('wh_c', 'dlv_c_1:1', false)).go).toBe(false);
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
     expect(await line.dueWebhooks(10)).toContain('wh_c');
     // The reaper's pass: the lapsed entry is first again and gets the slot.
     expect(await line.pump('wh_c')).toEqual(['dlv_c_0:1']);
@@ -70,7 +70,7 @@ describe('webhook line', () => {
     expect(await line.renew('wh_c', 'dlv_c_0:1')).toBe(true);
     expect(await line.release('wh_c', 'dlv_c_0:1')).toEqual(['dlv_c_1:1']);
     // A leased job whose lease is gone does nothing.
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
     expect((await line.start('wh_c', 'dlv_c_1:1', true)).go).toBe(false);
     expect(await line.pump('wh_c')).toEqual(['dlv_c_1:1']);
   });

@@ -63,15 +63,16 @@ return grant()
 
 /**
  * ARGV +entry, leased ('1' when the job was granted its slot) → {1} go | {0, granted...}.
- * A leased job whose lease lapsed meanwhile is dropped: its entry is back in the line. Any
- * other job goes at once only when nobody waits and a slot is free; otherwise it joins the
- * tail of the line (FIFO) and its BullMQ job ends.
+ * A job whose entry holds a slot goes. A leased job whose lease lapsed meanwhile is dropped:
+ * its entry is back in the line. Any other job goes at once only when nobody waits and a slot
+ * is free; otherwise it joins the tail of the line (FIFO) and its BullMQ job ends.
  */
 const START = `${PRELUDE}
 local entry, leased = ARGV[4], ARGV[5] == '1'
 reclaim()
 if redis.call('ZSCORE', slots, entry) then
-  if not leased then return {0} end
+  -- Held: granted to this job, or granted while an older job for the same attempt still
+  -- waited in BullMQ (a re-queue deduplicated by job id). Either way this job runs it.
   redis.call('ZADD', slots, now + leaseMs, entry)
   return {1}
 end
