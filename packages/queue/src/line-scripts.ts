@@ -110,7 +110,9 @@ return grant()
 
 /** ARGV +entry: renews a lease that is still held → 1, or 0 when it lapsed. */
 const RENEW = `${PRELUDE}
-return redis.call('ZADD', slots, 'XX', 'CH', now + leaseMs, ARGV[4])
+if not redis.call('ZSCORE', slots, ARGV[4]) then return 0 end
+redis.call('ZADD', slots, now + leaseMs, ARGV[4])
+return 1
 `;
 
 /** The reaper's look at a webhook that is due: reclaim, grant, and when to look again. */
