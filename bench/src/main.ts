@@ -21,11 +21,13 @@ import { runIsolation } from './scenarios/isolation.js';
 import { runLatency } from './scenarios/latency.js';
 import { runRaw } from './scenarios/raw.js';
 import { readSettings } from './settings.js';
+import { startBenchRedis, type BenchRedis } from './redis-server.js';
+import { buildScaleFigures, scaleTable, writeScaleSvg } from './scale-report.js';
 import { API_ENTRY, useBundles, WORKER_ENTRY } from './stack.js';
 import { buildBundles } from './bundle.js';
 
-type Step = 'raw' | 'drain1' | 'drain2' | 'ingest' | 'latency' | 'isolation';
-const STEP_ORDER: Step[] = ['raw', 'drain1', 'drain2', 'ingest', 'latency', 'isolation'];
+type Step = 'raw' | 'drain1' | 'drain2' | 'hot' | 'scale3' | 'scale4' | 'ingest' | 'latency' | 'isolation';
+const STEP_ORDER: Step[] = ['raw', 'drain1', 'drain2', 'hot', 'scale3', 'scale4', 'ingest', 'latency', 'isolation'];
 
 // A scenario pulls in the baselines its ratios need, so that they come from the same run.
 const SCENARIOS: Record<string, Step[]> = {
@@ -35,6 +37,8 @@ const SCENARIOS: Record<string, Step[]> = {
   latency: ['latency'],
   isolation: ['drain1', 'isolation'],
   memory: ['drain1'],
+  hot: ['drain1', 'hot'],
+  scale: ['drain1', 'drain2', 'scale3', 'scale4'],
 };
 
 function planSteps(args: string[]): Step[] {
@@ -56,6 +60,9 @@ const NEEDS: Record<Step, string[]> = {
   ingest: [API_ENTRY],
   latency: [API_ENTRY, WORKER_ENTRY],
   isolation: [WORKER_ENTRY],
+  hot: [WORKER_ENTRY],
+  scale3: [WORKER_ENTRY],
+  scale4: [WORKER_ENTRY],
 };
 
 function missingEntry(step: Step): string | undefined {
@@ -73,6 +80,7 @@ function machine() {
 }
 
 let activeDb: BenchDatabase | undefined;
+let benchRedis: BenchRedis | undefined;
 let interrupted = false;
 
 /** Drops the run's database and queue keys; safe to call twice (normal end and a signal). */
@@ -84,6 +92,11 @@ async function cleanupShared(redisUrl: string): Promise<void> {
 }
 
 async function main(): Promise<number> {
+  // Redis counts (INFO commandstats, CPU) need a server of the run's own.
+  if (!process.env.BENCH_REDIS_URL) {
+    benchRedis = await startBenchRedis();
+    process.env.BENCH_REDIS_URL = benchRedis.url;
+  }
   const settings = readSettings(process.env);
   const steps = planSteps(process.argv.slice(2));
   const started = new Date();
@@ -127,6 +140,15 @@ async function main(): Promise<number> {
           case 'drain2':
             results.drain2 = await runDrain(ctx, 2);
             break;
+          case 'hot':
+            results.hot = await runDrain(ctx, 1, { webhooks: 1, label: 'hot' });
+            break;
+          case 'scale3':
+            results.scale3 = await runDrain(ctx, 3, { label: 'scale' });
+            break;
+          case 'scale4':
+            results.scale4 = await runDrain(ctx, 4, { label: 'scale' });
+            break;
           case 'ingest':
             results.ingest = await runIngest(ctx);
             break;
@@ -160,11 +182,15 @@ async function main(): Promise<number> {
     rmSync(resolve(REPO_ROOT, 'bench/.build', runId), { recursive: true, force: true });
   }
 
-  const figures = buildFigures(results);
+  await benchRedis?.stop();
+  const figures = [...buildFigures(results), ...buildScaleFigures(results)];
   const table = markdownTable(figures);
+  const scale = scaleTable(results);
+  const chart = writeScaleSvg(results, runId);
   const finished = new Date();
   heading(`results (${finished.toISOString().slice(0, 16).replace('T', ' ')} UTC, scale ${settings.scale})`);
   process.stdout.write(`\n${table}\n`);
+  if (scale) process.stdout.write(`\n${scale}\n${chart ? `chart: ${chart}\n` : ''}`);
   for (const [step, reason] of Object.entries(skipped)) process.stdout.write(`\nskipped ${step}: ${reason}`);
   for (const [step, message] of Object.entries(errors)) process.stdout.write(`\nfailed ${step}: ${message.split('\n')[0]}`);
   const path = writeJson(runId, {
@@ -199,7 +225,10 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       .finally(() => process.exit(130));
   });
 }
-process.on('exit', killAllChildrenNow);
+process.on('exit', () => {
+  killAllChildrenNow();
+  void benchRedis?.stop();
+});
 
 main().then(
   async (code) => {

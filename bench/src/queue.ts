@@ -18,7 +18,7 @@ export async function deleteActivePrefixes(redisUrl: string): Promise<void> {
 export interface BenchQueue {
   prefix: string;
   queue: DeliveryQueue;
-  enqueueFirstAttempts(deliveryIds: string[]): Promise<void>;
+  enqueueFirstAttempts(deliveries: Array<{ deliveryId: string; webhookId: string }>): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -29,12 +29,12 @@ export function openBenchQueue(redisUrl: string, prefix: string): BenchQueue {
   return {
     prefix,
     queue,
-    async enqueueFirstAttempts(deliveryIds) {
+    async enqueueFirstAttempts(deliveries) {
       const CHUNK = 1000;
-      for (let i = 0; i < deliveryIds.length; i += CHUNK) {
+      for (let i = 0; i < deliveries.length; i += CHUNK) {
         await enqueueDeliveries(
           queue,
-          deliveryIds.slice(i, i + CHUNK).map((deliveryId) => ({ deliveryId, attempt: 1 })),
+          deliveries.slice(i, i + CHUNK).map(({ deliveryId, webhookId }) => ({ deliveryId, attempt: 1, webhookId })),
         );
       }
     },

@@ -14,6 +14,9 @@ export interface ScenarioResults {
   ingest?: IngestResult;
   latency?: LatencyResult;
   isolation?: IsolationResult;
+  hot?: DrainResult;
+  scale3?: DrainResult;
+  scale4?: DrainResult;
 }
 
 export interface Figure {

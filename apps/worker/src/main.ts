@@ -1,5 +1,5 @@
 import { parseConfig } from '@hooklane/core';
-import { createDb } from '@hooklane/db';
+import { createAttemptRecorder, createDb, createDeliveryLoader } from '@hooklane/db';
 import { createDeliveryQueue, createRedisConnection } from '@hooklane/queue';
 import { createLogger } from './logger.js';
 import { createWorkerMetrics } from './metrics.js';
@@ -21,7 +21,10 @@ const queue = createDeliveryQueue({ connection: redis, prefix: config.queuePrefi
 queue.on('error', (err) => logger.warn({ err: { message: err.message } }, 'queue error'));
 const metrics = createWorkerMetrics(queue);
 
-const running = await startDeliveryWorker({ config, db, connection: redis, queue, logger, metrics });
+// One loader and one recorder per process: concurrent attempts share their statements.
+const loader = createDeliveryLoader(db);
+const recorder = createAttemptRecorder(db);
+const running = await startDeliveryWorker({ config, db, loader, recorder, connection: redis, queue, logger, metrics });
 const metricsServer = await startMetricsServer({
   port: config.metricsPort,
   host: config.metricsHost ?? config.host,

@@ -1,149 +1,139 @@
 import { DelayedError, type Job } from 'bullmq';
-import { cancelPendingDelivery, loadDeliveryForAttempt, type Db, type DeliveryForAttempt } from '@hooklane/db';
-import type { DeliverJobData, DeliveryQueue } from '@hooklane/queue';
+import { cancelPendingDelivery, type AttemptRecorder, type Db, type DeliveryForAttempt, type DeliveryLoader } from '@hooklane/db';
+import { LEASE_MS, lineEntry, parseLineEntry, type DeliverJobData, type DeliveryQueue } from '@hooklane/queue';
 import type { Logger } from 'pino';
 import type { DeliveryPolicies } from './attempt-policies.js';
 import type { DatabaseOutage } from './database-outage.js';
-import type { HttpAttemptResult, HttpClient } from './deliver.js';
-import { buildDeliveryRequest } from './delivery-request.js';
-import { statusClass, type WorkerMetrics } from './metrics.js';
-import { recordAttemptOutcome } from './record-attempt.js';
-import { attemptError, decideAfterAttempt, scheduleRetry, type AttemptVerdict } from './schedule-retry.js';
+import type { HttpClient } from './deliver.js';
+import { attemptOnce } from './attempt-once.js';
+import type { WorkerMetrics } from './metrics.js';
+import type { WebhookLine } from './webhook-line.js';
 
 export interface DeliveryContext {
   db: Db;
+  loader: DeliveryLoader;
+  recorder: AttemptRecorder;
   queue: DeliveryQueue;
   logger: Logger;
   metrics: WorkerMetrics;
   http: HttpClient;
   policies: DeliveryPolicies;
+  /** The per-webhook lines: in-flight cap, FIFO wait, rate_limit. */
+  line: WebhookLine;
+  /** True once the worker is shutting down: no more handoffs, freed slots go back to the queue. */
+  stopping(): boolean;
   /** Tells a PostgreSQL outage from other errors, and pauses the worker through one. */
   outage?: DatabaseOutage;
 }
 
 /** A job that ran into a database outage comes back after this (plus jitter); the paused worker takes it once PostgreSQL is back. */
 export const OUTAGE_RETRY_MS = 2_000;
+/**
+ * How many deliveries one job runs back to back by handoff before the freed slot goes back
+ * through the queue: handoffs save the queue round trip, the bound lets jobs of other
+ * webhooks waiting in the queue get this worker's concurrency in turn.
+ */
+export const MAX_HANDOFFS = 50;
 
 export type DeliveryJob = Job<DeliverJobData>;
 
+interface Turn {
+  webhookId: string;
+  entry: string;
+  record?: DeliveryForAttempt | null;
+}
+
 /**
- * One job = one attempt: load, decide whether it is still wanted, attempt, record,
- * schedule the next. Jobs carry ids only and the database decides, so a duplicate or late
- * job (a sweeper re-add, a stalled job run twice) does nothing.
+ * One job = one attempt, then the handoffs: the attempt's freed slot goes to the head of its
+ * webhook's line, and this job runs that delivery too. Jobs carry ids only and the database
+ * decides, so a duplicate or late job (a sweeper re-add, a stalled job run twice) does nothing.
  */
 export function createDeliveryProcessor(ctx: DeliveryContext) {
   return async function processDelivery(job: DeliveryJob, token?: string): Promise<void> {
-    try {
-      await processOnce(ctx, job, token);
-    } catch (err) {
-      if (err instanceof DelayedError || !(await ctx.outage?.explains(err))) throw err;
-      // Not the delivery's fault: the same attempt runs again once PostgreSQL is back. An
-      // attempt made but not recorded is made again then (a duplicate, never a loss).
-      ctx.logger.warn(logFields(job.data), 'delivery handed back: PostgreSQL unreachable');
-      await job.moveToDelayed(Date.now() + OUTAGE_RETRY_MS + Math.round(Math.random() * OUTAGE_RETRY_MS), token);
-      throw new DelayedError();
+    const { deliveryId, attempt } = job.data;
+    let webhookId = job.data.webhookId;
+    let record: DeliveryForAttempt | null | undefined;
+    if (webhookId === undefined) {
+      // A job queued without its webhook (older producers): one read tells which line it joins.
+      try {
+        record = await ctx.loader.load(deliveryId);
+      } catch (err) {
+        if (!(await ctx.outage?.explains(err))) throw err;
+        await job.moveToDelayed(Date.now() + OUTAGE_RETRY_MS + Math.round(Math.random() * OUTAGE_RETRY_MS), token);
+        throw new DelayedError();
+      }
+      if (!record) return;
+      webhookId = record.webhook.id;
+    }
+    const entry = lineEntry(deliveryId, attempt);
+    const started = await ctx.line.start(webhookId, entry, job.data.leased === 1);
+    await ctx.line.queueGranted(webhookId, started.granted);
+    if (!started.go) return;
+
+    let turn: Turn | undefined = { webhookId, entry, record };
+    for (let handoffs = 0; turn; handoffs++) {
+      const granted = await runTurn(ctx, turn);
+      const keep = handoffs < MAX_HANDOFFS && !ctx.stopping() && granted.length > 0;
+      await ctx.line.queueGranted(turn.webhookId, keep ? granted.slice(1) : granted);
+      turn = keep ? { webhookId: turn.webhookId, entry: granted[0]! } : undefined;
     }
   };
 }
 
-async function processOnce(ctx: DeliveryContext, job: DeliveryJob, token: string | undefined): Promise<void> {
-  const { deliveryId, attempt } = job.data;
-  const record = await loadDeliveryForAttempt(ctx.db, deliveryId);
+/** One attempt while holding the slot; returns the entries its freed slot was granted to. */
+async function runTurn(ctx: DeliveryContext, turn: Turn): Promise<string[]> {
+  const { webhookId, entry } = turn;
+  const renewal = setInterval(() => {
+    void ctx.line.renew(webhookId, entry).catch(() => undefined);
+  }, Math.floor(LEASE_MS / 3));
+  renewal.unref();
+  try {
+    await attemptTurn(ctx, turn);
+  } catch (err) {
+    clearInterval(renewal);
+    if (!(await ctx.outage?.explains(err))) {
+      // Not an outage: the job fails loudly; the row stays pending and the sweeper queues it again.
+      await ctx.line.release(webhookId, entry).then((granted) => ctx.line.queueGranted(webhookId, granted));
+      throw err;
+    }
+    // Not the delivery's fault: the same attempt waits at the head of its line for PostgreSQL.
+    ctx.logger.warn(parseFields(entry), 'delivery handed back: PostgreSQL unreachable');
+    await ctx.line.putBack(webhookId, entry, OUTAGE_RETRY_MS + Math.round(Math.random() * OUTAGE_RETRY_MS));
+    return [];
+  }
+  clearInterval(renewal);
+  return ctx.line.release(webhookId, entry);
+}
+
+async function attemptTurn(ctx: DeliveryContext, turn: Turn): Promise<void> {
+  const { deliveryId, attempt } = parseLineEntry(turn.entry);
+  const record = turn.record ?? (await ctx.loader.load(deliveryId));
   if (!record) {
     ctx.logger.warn({ delivery_id: deliveryId, attempt }, 'job for an unknown delivery ignored');
     return;
   }
-  if (record.delivery.status !== 'pending' || record.delivery.attempts + 1 !== attempt) {
-    await leaveLine(ctx, record, job);
-    return;
-  }
-
+  if (record.delivery.status !== 'pending' || record.delivery.attempts + 1 !== attempt) return;
   if (record.webhook.deletedAt !== null || !record.webhook.isActive) {
     if (await cancelPendingDelivery(ctx.db, deliveryId)) {
-      ctx.logger.info(recordFields(record, attempt), 'delivery cancelled: webhook deleted or inactive');
+      ctx.logger.info(
+        { event_id: record.event.id, webhook_id: record.webhook.id, delivery_id: deliveryId, attempt },
+        'delivery cancelled: webhook deleted or inactive',
+      );
     }
-    await leaveLine(ctx, record, job);
     return;
   }
-
-  const admission = await ctx.policies.admit(record);
-  if (!admission.go) {
-    // Same job, later: waiting for a rate limit or a free in-flight slot is not a failure.
-    await job.moveToDelayed(Date.now() + admission.retryInMs, token);
-    throw new DelayedError();
+  if (record.webhook.rateLimit !== null) {
+    // Reserved, slept until then, confirmed: a late wake-up (a busy event loop) is checked again.
+    let waitMs = await ctx.line.reserveStart(turn.webhookId, turn.entry, record.webhook.rateLimit);
+    while (waitMs > 0) {
+      await new Promise((resolve) => setTimeout(resolve, waitMs));
+      waitMs = await ctx.line.reserveStart(turn.webhookId, turn.entry, record.webhook.rateLimit, true);
+    }
   }
-  try {
-    await attemptOnce(ctx, record, attempt);
-  } finally {
-    await admission.release();
-  }
+  await attemptOnce(ctx, record, attempt);
 }
 
-/** A job that ends without an attempt may have been waiting for admission: it gives up its place. */
-async function leaveLine(ctx: DeliveryContext, record: DeliveryForAttempt, job: DeliveryJob): Promise<void> {
-  if (!ctx.policies.abandon || job.id === undefined) return;
-  await ctx.policies.abandon(record.webhook.id, job.id).catch((err: unknown) => {
-    ctx.logger.warn({ ...recordFields(record, job.data.attempt), err: { message: (err as Error).message } }, 'could not leave the admission line');
-  });
-}
-
-async function attemptOnce(ctx: DeliveryContext, record: DeliveryForAttempt, attempt: number): Promise<void> {
-  const request = buildDeliveryRequest(record, attempt, new Date());
-  const result = await ctx.http.send(request);
-  const verdict = decideAfterAttempt(record, attempt, result);
-
-  const recorded = await recordAttemptOutcome(ctx.db, record, attempt, result, verdict);
-  if (!recorded) {
-    ctx.logger.info(recordFields(record, attempt), 'attempt already recorded by another worker');
-    return;
-  }
-  if (verdict.status === 'pending') await scheduleRetry(ctx.queue, record.delivery.id, attempt + 1, verdict.delayMs);
-
-  observe(ctx, record, attempt, result, verdict);
-  await ctx.policies.afterAttempt({ record, attempt, result, verdict });
-}
-
-function logFields(data: DeliverJobData) {
-  return { delivery_id: data.deliveryId, attempt: data.attempt };
-}
-
-function recordFields(record: DeliveryForAttempt, attempt: number) {
-  return {
-    event_id: record.event.id,
-    webhook_id: record.webhook.id,
-    delivery_id: record.delivery.id,
-    attempt,
-  };
-}
-
-function observe(
-  ctx: DeliveryContext,
-  record: DeliveryForAttempt,
-  attempt: number,
-  result: HttpAttemptResult,
-  verdict: AttemptVerdict,
-): void {
-  const outcome = verdict.status === 'succeeded' ? 'success' : 'failure';
-  const { metrics } = ctx;
-  metrics.attempts.inc({ outcome, status_class: result.error === null ? statusClass(result.statusCode) : 'error' });
-  metrics.attemptDuration.observe(result.durationMs / 1000);
-  if (verdict.status === 'succeeded') {
-    metrics.completed.inc({ result: 'succeeded' });
-    metrics.latency.observe((Date.now() - record.event.createdAt.getTime()) / 1000);
-  } else if (verdict.status === 'failed') {
-    metrics.completed.inc({ result: 'failed' });
-  }
-
-  ctx.logger.info(
-    {
-      ...recordFields(record, attempt),
-      status_code: result.statusCode,
-      duration_ms: result.durationMs,
-      outcome,
-      error: attemptError(result),
-      ...(verdict.status === 'pending' ? { next_attempt_in_ms: verdict.delayMs } : {}),
-      ...(verdict.status === 'failed' ? { final: verdict.reason } : {}),
-    },
-    'delivery attempt',
-  );
+function parseFields(entry: string) {
+  const { deliveryId, attempt } = parseLineEntry(entry);
+  return { delivery_id: deliveryId, attempt };
 }

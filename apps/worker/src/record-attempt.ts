@@ -1,7 +1,7 @@
 import { newId } from '@hooklane/core';
-import { recordAttempt, type Db, type DeliveryForAttempt } from '@hooklane/db';
+import type { AttemptRecorder, DeliveryForAttempt } from '@hooklane/db';
 import type { HttpAttemptResult } from './deliver.js';
-import { attemptError, type AttemptVerdict } from './schedule-retry.js';
+import { attemptError, type AttemptVerdict } from './retry-decision.js';
 
 /**
  * Writes one attempt with the delivery's and webhook's new state in one statement.
@@ -9,13 +9,13 @@ import { attemptError, type AttemptVerdict } from './schedule-retry.js';
  * the caller must then not schedule anything, the other worker has.
  */
 export async function recordAttemptOutcome(
-  db: Db,
+  recorder: AttemptRecorder,
   record: DeliveryForAttempt,
   attempt: number,
   result: HttpAttemptResult,
   verdict: AttemptVerdict,
 ): Promise<boolean> {
-  return recordAttempt(db, {
+  return recorder.record({
     attemptId: newId('att'),
     deliveryId: record.delivery.id,
     webhookId: record.webhook.id,

@@ -1,27 +1,37 @@
 import { randomBytes } from 'node:crypto';
-import { filterStillPending, findSweepCandidates, type Db, type SweepCandidate } from '@hooklane/db';
-import { deliverJobId, enqueueDeliveries, type DeliveryQueue, type DeliveryToEnqueue } from '@hooklane/queue';
+import { filterStillPending, findDuePendingPage, findPendingPage, type Db, type PendingDelivery, type SweepCursor } from '@hooklane/db';
+import { deliverJobId, enqueueDeliveries, lineEntry, spaceKeys, type DeliveryQueue } from '@hooklane/queue';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { WebhookLine } from './webhook-line.js';
 
 /**
  * The outbox sweeper. PostgreSQL is the record of truth and Redis only a schedule, so a
- * pending delivery whose attempt is due but has no live job (a crash between commit and
- * enqueue, a Redis flush, a job that failed on a database outage) is queued again here.
- * Every worker runs it; a Redis lock lets one sweep per interval, and job ids per
- * (delivery, attempt) make a racing re-add harmless anyway.
+ * pending delivery that Redis does not hold (a crash between commit and enqueue, a job that
+ * failed) is queued again here. Two cases, each cheap:
+ * - Redis lost its data (a flush, an empty restart): the epoch key is gone, and every
+ *   pending delivery is queued again, page by page (keyset), due ones into their lines,
+ *   later ones as delayed jobs.
+ * - Anything else: each sweep walks the due pending deliveries by keyset pages, continuing
+ *   where the last sweep stopped, and asks Redis about a page in one SMISMEMBER per webhook
+ *   (plus an EXISTS for a retry job that has not joined its line yet), never per job state.
+ * Every worker runs it; a Redis lock lets one sweep per interval, and a re-add of a
+ * delivery that Redis holds changes nothing anyway.
  */
 
 export interface SweeperOptions {
   db: Db;
   queue: DeliveryQueue;
   logger: Logger;
+  line: WebhookLine;
   intervalMs: number;
   /** How overdue a delivery must be before it counts as lost, so in-flight enqueues are not raced. */
   graceMs?: number;
-  /** Deliveries looked at per sweep. */
+  /** Deliveries per page. */
   batchSize?: number;
-  /** For the lock that lets one of N workers sweep per interval; without it each worker sweeps (still safe). */
+  /** Pages looked at per sweep (the walk continues at the next sweep). */
+  pagesPerSweep?: number;
+  /** For the epoch key and the lock that lets one of N workers sweep per interval. */
   redis?: Redis | undefined;
 }
 
@@ -33,47 +43,84 @@ export interface Sweeper {
 
 export const DEFAULT_SWEEP_GRACE_MS = 5_000;
 const DEFAULT_BATCH_SIZE = 500;
+const DEFAULT_PAGES_PER_SWEEP = 4;
 const STOP_WAIT_MS = 2_000;
-const LIVE_STATES = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children']);
 
 export function startSweeper(options: SweeperOptions): Sweeper {
-  const { db, queue, logger, intervalMs } = options;
+  const { db, queue, logger, intervalMs, line } = options;
   const graceMs = options.graceMs ?? DEFAULT_SWEEP_GRACE_MS;
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
-  const lockKey = `${queue.opts.prefix ?? 'bull'}:${queue.name}:sweeper-lock`;
+  const pagesPerSweep = options.pagesPerSweep ?? DEFAULT_PAGES_PER_SWEEP;
+  const space = `${queue.opts.prefix ?? 'bull'}:${queue.name}`;
+  const lockKey = `${space}:sweeper-lock`;
+  const epochKey = spaceKeys(space).epoch;
   const token = randomBytes(8).toString('hex');
+  let cursor: SweepCursor | null = null;
 
-  async function sweepOnce(): Promise<number> {
+  /** After a data loss: every pending delivery, due or not, goes back into Redis. */
+  async function requeueAll(): Promise<number> {
+    let afterId = '';
+    let count = 0;
+    for (;;) {
+      const rows = await findPendingPage(db, { afterId, limit: batchSize });
+      if (rows.length === 0) return count;
+      afterId = rows.at(-1)!.id;
+      await enqueueRows(rows);
+      count += rows.length;
+    }
+  }
+
+  async function enqueueRows(rows: PendingDelivery[]): Promise<void> {
     const now = Date.now();
-    const candidates = await findSweepCandidates(db, {
-      dueBefore: new Date(now - graceMs),
-      createdBefore: new Date(now - graceMs),
-      limit: batchSize,
-    });
-    if (candidates.length === 0) return 0;
-
-    const jobless: SweepCandidate[] = [];
-    const finishedJobs: string[] = [];
-    await Promise.all(
-      candidates.map(async (candidate) => {
-        const jobId = deliverJobId(candidate.id, candidate.attempts + 1);
-        const state = await queue.getJobState(jobId);
-        if (LIVE_STATES.has(state)) return;
-        if (state === 'completed' || state === 'failed') finishedJobs.push(jobId);
-        jobless.push(candidate);
+    await enqueueDeliveries(
+      queue,
+      rows.map((r) => {
+        const delayMs = r.nextAttemptAt ? r.nextAttemptAt.getTime() - now : 0;
+        return { deliveryId: r.id, attempt: r.attempts + 1, webhookId: r.webhookId, ...(delayMs > 0 ? { delayMs } : {}) };
       }),
     );
-    // A delivery may have been finished by its job between the first read and the Redis check.
-    const stillPending = await filterStillPending(db, jobless);
-    const lost: DeliveryToEnqueue[] = jobless
-      .filter((c) => stillPending.has(c.id))
-      .map((c) => ({ deliveryId: c.id, attempt: c.attempts + 1 }));
-    // A finished job with the same id would make the re-add a silent no-op: remove it first.
-    const lostJobIds = new Set(lost.map((l) => deliverJobId(l.deliveryId, l.attempt)));
-    await Promise.all(finishedJobs.filter((id) => lostJobIds.has(id)).map((id) => queue.remove(id)));
-    await enqueueDeliveries(queue, lost);
-    if (lost.length > 0) logger.warn({ count: lost.length }, 'sweeper re-queued deliveries without a job');
-    return lost.length;
+  }
+
+  /** Of a page of due rows, those Redis holds nowhere: not in a line, not leased, no job. */
+  async function missingFromRedis(rows: PendingDelivery[]): Promise<PendingDelivery[]> {
+    const byWebhook = new Map<string, PendingDelivery[]>();
+    for (const r of rows) byWebhook.set(r.webhookId, [...(byWebhook.get(r.webhookId) ?? []), r]);
+    const unheld: PendingDelivery[] = [];
+    await Promise.all(
+      [...byWebhook].map(async ([webhookId, group]) => {
+        const held = await line.holds(webhookId, group.map((r) => lineEntry(r.id, r.attempts + 1)));
+        group.forEach((r, i) => {
+          if (!held[i]) unheld.push(r);
+        });
+      }),
+    );
+    if (unheld.length === 0 || !options.redis) return unheld;
+    const pipeline = options.redis.pipeline();
+    for (const r of unheld) pipeline.exists(queue.toKey(deliverJobId(r.id, r.attempts + 1)));
+    const exists = (await pipeline.exec()) ?? [];
+    return unheld.filter((_, i) => exists[i]?.[1] !== 1);
+  }
+
+  async function sweepOnce(): Promise<number> {
+    if (options.redis && (await options.redis.set(epochKey, token, 'NX')) === 'OK') {
+      const count = await requeueAll();
+      if (count > 0) logger.warn({ count }, 'Redis holds no lines (new or emptied): every pending delivery queued again');
+      return count;
+    }
+    let requeued = 0;
+    for (let page = 0; page < pagesPerSweep; page++) {
+      const { rows, next } = await findDuePendingPage(db, { dueBefore: new Date(Date.now() - graceMs), after: cursor, limit: batchSize });
+      cursor = next;
+      const missing = await missingFromRedis(rows);
+      // A delivery may have been finished between the page read and the Redis check.
+      const stillPending = await filterStillPending(db, missing);
+      const lost = missing.filter((r) => stillPending.has(r.id));
+      if (lost.length > 0) await enqueueRows(lost);
+      requeued += lost.length;
+      if (!next) break;
+    }
+    if (requeued > 0) logger.warn({ count: requeued }, 'sweeper re-queued deliveries Redis did not hold');
+    return requeued;
   }
 
   async function takeTurn(): Promise<boolean> {

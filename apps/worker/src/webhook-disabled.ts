@@ -66,7 +66,7 @@ export function createWebhookDisabledAnnouncer(deps: WebhookDisabledAnnouncerDep
     try {
       await enqueueDeliveries(
         deps.queue,
-        deliveries.map((d) => ({ deliveryId: d.id, attempt: 1 })),
+        deliveries.map((d) => ({ deliveryId: d.id, attempt: 1, webhookId: d.webhookId })),
       );
     } catch (err) {
       deps.logger.warn({ event_id: eventId, err: { message: (err as Error).message } }, 'webhook.disabled stored, queueing left to the sweeper');

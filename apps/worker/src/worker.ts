@@ -1,7 +1,7 @@
 import type { LookupFunction } from 'node:net';
 import { Worker, type ConnectionOptions } from 'bullmq';
 import type { Config } from '@hooklane/core';
-import type { Db } from '@hooklane/db';
+import { createAttemptRecorder, createDeliveryLoader, type AttemptRecorder, type Db, type DeliveryLoader } from '@hooklane/db';
 import { QUEUE_NAMES, type DeliverJobData, type DeliveryQueue } from '@hooklane/queue';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
@@ -12,12 +12,16 @@ import type { WorkerMetrics } from './metrics.js';
 import { createDeliveryProcessor } from './process-delivery.js';
 import { startSweeper, type Sweeper } from './sweeper.js';
 import { createTargetGuard, type AddressPolicy } from './target-guard.js';
+import { startLineReaper } from './line-reaper.js';
 import { createWebhookDisabledAnnouncer } from './webhook-disabled.js';
-import { createWebhookGate, type WebhookGate } from './webhook-gate.js';
+import { createWebhookLine } from './webhook-line.js';
 
 export interface WorkerDeps {
   config: Config;
   db: Db;
+  /** Coalesced delivery loads and attempt writes; built per process (main.ts), made here when absent. */
+  loader?: DeliveryLoader;
+  recorder?: AttemptRecorder;
   /** An ioredis connection made with role 'worker' (maxRetriesPerRequest: null), or options for one. */
   connection: ConnectionOptions;
   queue: DeliveryQueue;
@@ -27,10 +31,10 @@ export interface WorkerDeps {
   lookup?: LookupFunction;
   /** Which resolved addresses the private-address guard refuses; defaults to core's isPrivateAddress. */
   isRefusedAddress?: AddressPolicy;
-  /** Rate limits, in-flight caps, auto-disable; defaults to 410 Gone and 24 h-failing handling. */
+  /** Reactions to outcomes (auto-disable); defaults to 410 Gone and 24 h-failing handling. */
   policies?: DeliveryPolicies;
   /** Overrides for the outbox sweeper; false runs none. */
-  sweeper?: { graceMs?: number; batchSize?: number } | false;
+  sweeper?: { graceMs?: number; batchSize?: number; pagesPerSweep?: number } | false;
 }
 
 export interface RunningWorker {
@@ -59,18 +63,20 @@ export async function startDeliveryWorker(deps: WorkerDeps): Promise<RunningWork
   });
   const http = createHttpClient(guard);
   const redis = deps.connection instanceof Redis ? deps.connection : undefined;
-  // Given connection options instead of a connection, the limits get one of their own.
-  let ownRedis: Redis | undefined;
+  // Given connection options instead of a connection, the lines get one of their own.
+  const ownRedis = redis ? undefined : new Redis({ ...(deps.connection as RedisOptions), maxRetriesPerRequest: null });
+  const lineRedis = (redis ?? ownRedis)!;
   const policies =
     deps.policies ??
     createDefaultPolicies({
       db,
       logger,
       autoDisableAfterMs: config.autoDisableAfterMs,
-      maxInFlightPerWebhook: config.maxInFlightPerWebhook,
-      gate: createGate(redis ?? (ownRedis = new Redis({ ...(deps.connection as RedisOptions), maxRetriesPerRequest: null })), deps),
       onWebhookDisabled: createWebhookDisabledAnnouncer({ db, queue, logger }),
     });
+  const line = createWebhookLine({ redis: lineRedis, queue, cap: config.maxInFlightPerWebhook });
+  await line.publishCap();
+  let stopping = false;
 
   const outage = watchDatabaseOutage({
     db,
@@ -79,7 +85,19 @@ export async function startDeliveryWorker(deps: WorkerDeps): Promise<RunningWork
     pause: () => worker.pause(true),
     resume: () => worker.resume(),
   });
-  const processor = createDeliveryProcessor({ db, queue, logger, metrics, http, policies, outage });
+  const processor = createDeliveryProcessor({
+    db,
+    loader: deps.loader ?? createDeliveryLoader(db),
+    recorder: deps.recorder ?? createAttemptRecorder(db),
+    queue,
+    logger,
+    metrics,
+    http,
+    policies,
+    outage,
+    line,
+    stopping: () => stopping,
+  });
 
   const worker = new Worker<DeliverJobData>(QUEUE_NAMES.deliveries, processor, {
     connection: deps.connection,
@@ -106,11 +124,14 @@ export async function startDeliveryWorker(deps: WorkerDeps): Promise<RunningWork
   const sweeper =
     deps.sweeper === false
       ? null
-      : startSweeper({ db, queue, logger, redis, intervalMs: config.sweeperIntervalMs, ...deps.sweeper });
+      : startSweeper({ db, queue, logger, line, redis: lineRedis, intervalMs: config.sweeperIntervalMs, ...deps.sweeper });
+  const reaper = startLineReaper({ line, logger });
 
   let closing: Promise<void> | undefined;
   async function close(): Promise<void> {
     closing ??= (async () => {
+      stopping = true;
+      reaper.stop();
       outage.stop();
       await sweeper?.stop();
       let timer: NodeJS.Timeout | undefined;
@@ -151,32 +172,4 @@ export async function startDeliveryWorker(deps: WorkerDeps): Promise<RunningWork
   }
 
   return { close, isHealthy, worker, sweeper };
-}
-
-/**
- * The cross-worker limits live in Redis, next to the queue. A waiter whose turn came is
- * promoted from delayed to waiting; one that is gone (finished, removed by a flush) gives
- * up its place so it cannot hold the line.
- */
-function createGate(client: Redis, deps: WorkerDeps): WebhookGate {
-  const { queue, logger, config } = deps;
-  const gate: WebhookGate = createWebhookGate({
-    redis: client,
-    prefix: config.queuePrefix,
-    slotTtlMs: LOCK_DURATION_MS,
-    wake(webhookId, jobIds) {
-      for (const jobId of jobIds) {
-        void queue
-          .getBackend()
-          .promote(jobId)
-          .catch(async () => {
-            const state = await queue.getJobState(jobId);
-            if (state === 'completed' || state === 'failed' || state === 'unknown') await gate.leaveLine(webhookId, jobId);
-          })
-          .catch(() => undefined);
-      }
-    },
-    onError: (err) => logger.warn({ err: { message: (err as Error).message } }, 'in-flight slot bookkeeping failed; the slot lapses by itself'),
-  });
-  return gate;
 }

@@ -3,7 +3,7 @@ import type { DeliveryForAttempt } from '@hooklane/db';
 import type { HttpAttemptResult } from '../src/deliver.js';
 import { buildDeliveryRequest } from '../src/delivery-request.js';
 import { describeAttemptError, PrivateAddressError } from '../src/errors.js';
-import { attemptError, decideAfterAttempt } from '../src/schedule-retry.js';
+import { attemptError, decideAfterAttempt } from '../src/retry-decision.js';
 
 function record(overrides: { webhook?: Partial<DeliveryForAttempt['webhook']>; isTest?: boolean } = {}): DeliveryForAttempt {
   const at = new Date('2026-02-06T12:34:56.789Z');

@@ -110,7 +110,7 @@ export async function seedDelivery(env: WorkerTestEnv, options: SeedOptions): Pr
       ...(options.createdAt ? { createdAt: options.createdAt } : {}),
     },
   });
-  if (options.enqueue ?? true) await enqueueDeliveries(env.queue, [{ deliveryId, attempt: 1 }]);
+  if (options.enqueue ?? true) await enqueueDeliveries(env.queue, [{ deliveryId, attempt: 1, webhookId }]);
   return { deliveryId, webhookId, eventId, secret };
 }
 

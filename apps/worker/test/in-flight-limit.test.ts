@@ -54,7 +54,7 @@ describe('MAX_IN_FLIGHT_PER_WEBHOOK', () => {
     }
     const ids = seeded.map((s) => s.deliveryId);
     // All at once, so both workers pull far more jobs than the webhook may take.
-    await enqueueDeliveries(env.queue, ids.map((deliveryId) => ({ deliveryId, attempt: 1 })));
+    await enqueueDeliveries(env.queue, seeded.map((s) => ({ deliveryId: s.deliveryId, attempt: 1, webhookId: s.webhookId })));
 
     await eventually(
       async () => ((await env.db.delivery.count({ where: { id: { in: ids }, status: 'succeeded' } })) === DELIVERIES ? true : undefined),

@@ -10,11 +10,12 @@ import { startReceiver, type Receiver } from './receiver.js';
 const RATE = 5;
 const DELIVERIES = 20;
 /**
- * The pace is read from the attempts' recorded start times, taken right after admission in
- * the worker: arrival times at the receiver add scheduling jitter that a loaded 2-core
- * machine stretches past 150 ms. Allow a little for the clock reads at the window's edge.
+ * The pace is read from the attempts' recorded start times, taken right after the worker's
+ * reserved start (arrival times at the receiver add scheduling jitter that a loaded 2-core
+ * machine stretches past 150 ms). The README's claim is exact: never 6 starts within one
+ * second, so any 6 consecutive starts span at least 1,000 ms, no allowance.
  */
-const EDGE_MS = 100;
+const SECOND_MS = 1_000;
 
 let env: WorkerTestEnv;
 let workers: TestWorker[] = [];
@@ -45,7 +46,7 @@ async function seedMany(path: string, count: number, rateLimit: number | null): 
       }),
     );
   }
-  await enqueueDeliveries(env.queue, seeded.map((s) => ({ deliveryId: s.deliveryId, attempt: 1 })));
+  await enqueueDeliveries(env.queue, seeded.map((s) => ({ deliveryId: s.deliveryId, attempt: 1, webhookId: s.webhookId })));
   return seeded;
 }
 
@@ -68,10 +69,10 @@ describe('rate_limit', () => {
     const arrivals = attempts.map((a) => a.startedAt.getTime()).sort((a, b) => a - b);
     expect(arrivals).toHaveLength(DELIVERIES);
     // 20 at 5 per second: the 1st and the 20th are at least three seconds apart...
-    expect(arrivals.at(-1)! - arrivals[0]!).toBeGreaterThanOrEqual(3_000 - EDGE_MS);
+    expect(arrivals.at(-1)! - arrivals[0]!).toBeGreaterThanOrEqual(3 * SECOND_MS);
     // ...and no 1-second window holds more than 5: any 6 arrivals in a row span a second.
     for (let i = 0; i + RATE < arrivals.length; i++) {
-      expect(arrivals[i + RATE]! - arrivals[i]!).toBeGreaterThanOrEqual(1_000 - EDGE_MS);
+      expect(arrivals[i + RATE]! - arrivals[i]!).toBeGreaterThanOrEqual(SECOND_MS);
     }
     // Waiting is not starving: the backlog drains at about the rate, not far behind it.
     expect(arrivals.at(-1)! - arrivals[0]!).toBeLessThan(10_000);

@@ -48,18 +48,19 @@ afterAll(async () => {
   await env?.close();
 });
 
-async function seedMany(url: string, count: number, webhook: { timeout: number }): Promise<string[]> {
+async function seedMany(url: string, count: number, webhook: { timeout: number }): Promise<SeededDelivery[]> {
   const seeded: SeededDelivery[] = [];
   for (let i = 0; i < count; i++) {
     seeded.push(await seedDelivery(env, { url, webhookId: seeded[0]?.webhookId, webhook, enqueue: false }));
   }
-  return seeded.map((s) => s.deliveryId);
+  return seeded;
 }
 
 /** Enqueues the deliveries and returns how long until every one of them succeeded. */
-async function timeToDeliver(ids: string[]): Promise<number> {
+async function timeToDeliver(seeded: SeededDelivery[]): Promise<number> {
+  const ids = seeded.map((s) => s.deliveryId);
   const started = Date.now();
-  await enqueueDeliveries(env.queue, ids.map((deliveryId) => ({ deliveryId, attempt: 1 })));
+  await enqueueDeliveries(env.queue, seeded.map((s) => ({ deliveryId: s.deliveryId, attempt: 1, webhookId: s.webhookId })));
   await eventually(
     async () => ((await env.db.delivery.count({ where: { id: { in: ids }, status: 'succeeded' } })) === ids.length ? true : undefined),
     60_000,
@@ -78,7 +79,7 @@ describe('a hanging receiver next to a healthy one', () => {
 
     // The hanging webhook's whole backlog is queued first and has been pulled by the worker:
     // 5 attempts hang at the receiver, the rest wait for a slot.
-    await enqueueDeliveries(env.queue, hangingIds.map((deliveryId) => ({ deliveryId, attempt: 1 })));
+    await enqueueDeliveries(env.queue, hangingIds.map((s) => ({ deliveryId: s.deliveryId, attempt: 1, webhookId: s.webhookId })));
     await eventually(async () => (hangingOpen === MAX_IN_FLIGHT ? true : undefined), 10_000, 'the hanging attempts');
     await eventually(
       async () => ((await env.queue.getWaitingCount()) === 0 ? true : undefined),
@@ -93,7 +94,7 @@ describe('a hanging receiver next to a healthy one', () => {
     expect(hangingMaxOpen).toBeLessThanOrEqual(MAX_IN_FLIGHT);
     expect(contended <= alone * 1.1 || contended - alone <= NOISE_FLOOR_MS).toBe(true);
     // The hanging deliveries were held back, not failed for it: none of them failed before its timeout.
-    const early = await env.db.attempt.count({ where: { deliveryId: { in: hangingIds }, durationMs: { lt: 4_500 } } });
+    const early = await env.db.attempt.count({ where: { deliveryId: { in: hangingIds.map((s) => s.deliveryId) }, durationMs: { lt: 4_500 } } });
     expect(early).toBe(0);
   }, 120_000);
 });

@@ -40,7 +40,7 @@ export async function prepareDeliveries(
   const deliveries = await seedEventsWithDeliveries(db.url, events, targets, BENCH_EVENT, paddedData(settings.payloadBytes));
   const queue = openBenchQueue(settings.redisUrl, prefix);
   try {
-    await queue.enqueueFirstAttempts(deliveries.map((d) => d.deliveryId));
+    await queue.enqueueFirstAttempts(deliveries);
   } finally {
     await queue.close();
   }

@@ -1,6 +1,7 @@
 import type { LogSummary } from '../children/registry.js';
 import { scrapeMemory, type MemoryBreakdown } from '../children/worker-metrics.js';
 import type { BenchContext } from '../context.js';
+import { startCostMeter, type DeliveryCosts } from '../costs.js';
 import { activityPer, attemptOutcomes, countRows, databaseActivity, type DatabaseActivity } from '../database.js';
 import { heading, note, sleep } from '../progress.js';
 import { readCpuMs, startWorker, type Worker } from '../stack.js';
@@ -36,6 +37,14 @@ export interface DrainResult {
   /** What the workers logged at warn level and above (they run with LOG_LEVEL=warn). */
   workerLogs: LogSummary[];
   workerExitCodes: (number | null)[];
+  /** Redis and PostgreSQL work per delivery (own Redis server; the run's database backends). */
+  costs: DeliveryCosts | null;
+}
+
+export interface DrainOptions {
+  /** Webhooks the backlog goes to (default the settings'; 1 = the hot scenario). */
+  webhooks?: number;
+  label?: string;
 }
 
 /** Waits (bounded) for the database to catch up with what the receiver already saw. */
@@ -50,14 +59,18 @@ async function settledSucceeded(ctx: BenchContext, expected: number): Promise<nu
 }
 
 /** Scenario 2 (and 6): a backlog of deliveries drained by N fresh workers; peak RSS sampled from /proc. */
-export async function runDrain(ctx: BenchContext, workerCount: number): Promise<DrainResult> {
+export async function runDrain(ctx: BenchContext, workerCount: number, options: DrainOptions = {}): Promise<DrainResult> {
   const { settings, receiver } = ctx;
   const events = settings.drainEvents;
-  heading(`drain: ${events} queued deliveries, ${workerCount} worker(s) at concurrency ${settings.concurrency}`);
-  const setup = await prepareDeliveries(ctx, { events, webhooks: settings.webhooks });
+  const webhooks = options.webhooks ?? settings.webhooks;
+  const label = options.label ?? 'drain';
+  heading(`${label}: ${events} queued deliveries to ${webhooks} webhook(s), ${workerCount} worker(s) at concurrency ${settings.concurrency}`);
+  const setup = await prepareDeliveries(ctx, { events, webhooks });
   await receiver.reset();
   await sleep(700); // let the seeding's statistics reach pg_stat_database
   const activityBefore = await databaseActivity(ctx.db.pool, ctx.db.name);
+  const meter = await startCostMeter(settings.redisUrl, ctx.db.pool, ctx.db.name);
+  let polls = 0;
   const workers: Worker[] = [];
   try {
     for (let i = 0; i < workerCount; i++) {
@@ -81,6 +94,7 @@ export async function runDrain(ctx: BenchContext, workerCount: number): Promise<
     const watched = await watchDeliveries(receiver, `drain ${workerCount}w`, events, {
       onPoll: async (stats) => {
         await cpu.onPoll(stats);
+        if (++polls % 5 === 0) await meter.sample();
         if (memoryHalfway.length === 0 && stats.unique >= events / 2) {
           memoryHalfway = await Promise.all(workers.map((w) => scrapeMemory(w.child.pid)));
         }
@@ -104,6 +118,7 @@ export async function runDrain(ctx: BenchContext, workerCount: number): Promise<
       if (expected.has(id)) found++;
       else unexpected++;
     }
+    const costs = await meter.finish(found).catch(() => null);
     const exitCodes: (number | null)[] = [];
     for (const w of workers) exitCodes.push(await w.stop());
     await sleep(700);
@@ -111,7 +126,7 @@ export async function runDrain(ctx: BenchContext, workerCount: number): Promise<
     const result: DrainResult = {
       workers: workerCount,
       events,
-      webhooks: settings.webhooks,
+      webhooks,
       complete: watched.complete,
       stopReason: watched.stopReason,
       deliveriesPerSecond: arrivalRate(stats, found),
@@ -129,9 +144,10 @@ export async function runDrain(ctx: BenchContext, workerCount: number): Promise<
       duplicateSamples: await receiver.duplicateSamples(),
       workerLogs: workers.map((w) => w.child.logSummary()),
       workerExitCodes: exitCodes,
+      costs,
     };
     note(
-      `drain ${workerCount}w: ${Math.round(result.deliveriesPerSecond)} deliveries/s, lost ${result.lost}, ` +
+      `${label} ${workerCount}w: ${Math.round(result.deliveriesPerSecond)} deliveries/s, lost ${result.lost}, ` +
         `duplicates ${result.duplicates}, succeeded in db ${succeededInDb}, peak RSS ${peaks.map((p) => `${(p / 2 ** 20).toFixed(0)} MB`).join(', ')}`,
     );
     const mbOf = (n: number | null | undefined) => (n == null ? '?' : `${Math.round(n / 2 ** 20)} MB`);
@@ -139,6 +155,7 @@ export async function runDrain(ctx: BenchContext, workerCount: number): Promise<
       if (m) note(`worker memory halfway: RSS ${mbOf(m.residentBytes)}, heap ${mbOf(m.heapUsedBytes)} used of ${mbOf(m.heapTotalBytes)}, external ${mbOf(m.externalBytes)}`);
     }
     note(`worker CPU per delivery: ${result.workerCpuMsPerDelivery?.toFixed(2) ?? '?'} ms`);
+    if (costs) note(`per delivery: ${JSON.stringify(costs)}`);
     note(`attempts recorded: ${JSON.stringify(result.attemptOutcomes)}`);
     note(`PostgreSQL per delivery: ${JSON.stringify(databasePerDelivery)}`);
     if (result.duplicates > 0) note(`duplicated deliveries (X-Webhook-Attempt of each arrival): ${JSON.stringify(result.duplicateSamples)}`);

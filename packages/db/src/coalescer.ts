@@ -67,16 +67,3 @@ export class Coalescer<I, O> {
     }
   }
 }
-
-/** One coalescer per database client, made on first use. */
-export function perClient<K extends object, V>(make: (key: K) => V): (key: K) => V {
-  const byKey = new WeakMap<K, V>();
-  return (key) => {
-    let value = byKey.get(key);
-    if (value === undefined) {
-      value = make(key);
-      byKey.set(key, value);
-    }
-    return value;
-  };
-}

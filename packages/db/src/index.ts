@@ -3,19 +3,21 @@ export { Coalescer, type CoalescerOptions } from './coalescer.js';
 export { Prisma, PrismaClient, RetryBackoff, DeliveryStatus } from './generated/prisma/client.js';
 export type { ApiKey, Webhook, Event, Delivery, Attempt } from './generated/prisma/client.js';
 export {
-  loadDeliveryForAttempt,
+  createDeliveryLoader,
   loadDeliveriesForAttempt,
-  recordAttempt,
-  recordAttempts,
-  cancelPendingDelivery,
-  disableWebhook,
-  findSweepCandidates,
-  filterStillPending,
+  type DeliveryLoader,
   type DeliveryForAttempt,
   type DeliveryStatusName,
-  type RecordAttemptInput,
-  type SweepCandidate,
-  type FindSweepCandidatesInput,
+} from './delivery-load.js';
+export { createAttemptRecorder, recordAttempts, type AttemptRecorder, type RecordAttemptInput } from './attempt-record.js';
+export {
+  cancelPendingDelivery,
+  disableWebhook,
+  findDuePendingPage,
+  findPendingPage,
+  filterStillPending,
+  type PendingDelivery,
+  type SweepCursor,
 } from './delivery-queries.js';
 export {
   findSubscribedWebhookIds,

@@ -3,8 +3,8 @@ import { newId, newIdBlock } from '@hooklane/core';
 import {
   createDb,
   insertEventsWithFanOut,
-  loadDeliveryForAttempt,
-  recordAttempt,
+  createDeliveryLoader,
+  createAttemptRecorder,
   recordAttempts,
   type Db,
   type RecordAttemptInput,
@@ -97,10 +97,17 @@ describe('one-statement fan-out', () => {
 });
 
 describe('coalesced hot path', () => {
+  // One of each per process, as the worker's main.ts builds them.
+  const loader = { load: (id: string) => loaderOnce().load(id) };
+  const recorder = { record: (i: Parameters<ReturnType<typeof createAttemptRecorder>['record']>[0]) => recorderOnce().record(i) };
+  let madeLoader: ReturnType<typeof createDeliveryLoader> | undefined;
+  let madeRecorder: ReturnType<typeof createAttemptRecorder> | undefined;
+  const loaderOnce = () => (madeLoader ??= createDeliveryLoader(db));
+  const recorderOnce = () => (madeRecorder ??= createAttemptRecorder(db));
   it('gives each concurrent caller its own delivery, and null for an unknown id', async () => {
     const stored = await emit(30);
     const ids = stored.map((e) => e.deliveryIds[0] as string);
-    const loaded = await Promise.all([...ids, 'dlv_unknown'].map((id) => loadDeliveryForAttempt(db, id)));
+    const loaded = await Promise.all([...ids, 'dlv_unknown'].map((id) => loader.load(id)));
     expect(loaded.slice(0, -1).map((r) => r?.delivery.id)).toEqual(ids);
     expect(loaded.slice(0, -1).map((r) => r?.event.id)).toEqual(stored.map((e) => e.eventId));
     expect(loaded.at(-1)).toBeNull();
@@ -108,11 +115,11 @@ describe('coalesced hot path', () => {
 
   it('records each concurrent attempt once and tells each caller whether it won', async () => {
     const stored = await emit(20);
-    const deliveries = await Promise.all(stored.map((e) => loadDeliveryForAttempt(db, e.deliveryIds[0] as string)));
+    const deliveries = await Promise.all(stored.map((e) => loader.load(e.deliveryIds[0] as string)));
     const inputs = deliveries.map((d) => attemptInput(d!.delivery.id, d!.webhook.id, 1, 'succeeded'));
     // Each attempt twice, as two workers racing on a stalled job would.
     const twins = inputs.map((i) => ({ ...i, attemptId: newId('att') }));
-    const results = await Promise.all([...inputs, ...twins].map((i) => recordAttempt(db, i)));
+    const results = await Promise.all([...inputs, ...twins].map((i) => recorder.record(i)));
     expect(results.slice(0, 20)).toEqual(Array(20).fill(true));
     expect(results.slice(20)).toEqual(Array(20).fill(false));
     for (const input of inputs) {
@@ -124,8 +131,8 @@ describe('coalesced hot path', () => {
 
   it('applies two attempts on one delivery in order, and leaves a cancelled delivery alone', async () => {
     const [first, second] = await emit(2);
-    const a = (await loadDeliveryForAttempt(db, first!.deliveryIds[0] as string))!;
-    const b = (await loadDeliveryForAttempt(db, second!.deliveryIds[0] as string))!;
+    const a = (await loader.load(first!.deliveryIds[0] as string))!;
+    const b = (await loader.load(second!.deliveryIds[0] as string))!;
     await db.delivery.update({ where: { id: b.delivery.id }, data: { status: 'cancelled' } });
     const won = await recordAttempts(db, [
       attemptInput(a.delivery.id, a.webhook.id, 1, 'pending'),

@@ -4,10 +4,24 @@ export { createRedisConnection, type RedisRole } from './connection.js';
 export {
   createDeliveryQueue,
   enqueueDeliveries,
+  leasedJob,
+  lineClient,
+  lineSpace,
   DEFAULT_JOB_OPTIONS,
+  EVENTS_MAX_LEN,
   type DeliveryQueue,
   type DeliveryToEnqueue,
   type QueueOptions,
 } from './producer.js';
+export {
+  webhookLineKeys,
+  spaceKeys,
+  lineEntry,
+  parseLineEntry,
+  LEASE_MS,
+  DEFAULT_LINE_CAP,
+  type WebhookLineKeys,
+  type SpaceKeys,
+} from './line-keys.js';
+export { withLineCommands, type LineClient, type LineCommandName } from './line-scripts.js';
 export { registerQueueGauge, QUEUE_GAUGE_STATES } from './metrics.js';
-export { defineRedisScript, type RedisScript, type ScriptClient } from './redis-script.js';

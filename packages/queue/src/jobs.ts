@@ -12,6 +12,10 @@ export interface DeliverJobData {
   deliveryId: string;
   /** 1-based attempt this job is meant to perform; a stale duplicate is recognised by it. */
   attempt: number;
+  /** The delivery's webhook, so admission needs no database read (absent on jobs queued by older versions). */
+  webhookId?: string;
+  /** 1 when the job was queued holding its webhook's slot (a lease granted in the line). */
+  leased?: 1;
 }
 
 export interface JobDataByName {

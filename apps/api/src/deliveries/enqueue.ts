@@ -1,4 +1,4 @@
-import { enqueueDeliveries } from '@hooklane/queue';
+import { enqueueDeliveries, type DeliveryToEnqueue } from '@hooklane/queue';
 import type { AppDeps } from '../deps.js';
 
 // BullMQ waits for a lost Redis connection to come back rather than failing, so without a
@@ -36,7 +36,8 @@ export async function enqueueFirstAttempts(
     const chunk = deliveryIds.slice(start, start + CHUNK);
     try {
       await withTimeout(
-        enqueueDeliveries(deps.queue, chunk.map((deliveryId) => ({ deliveryId, attempt: 1 }))),
+        // No webhookId here yet (the outbox adds it): the worker then reads the delivery to find its line.
+        enqueueDeliveries(deps.queue, chunk.map((deliveryId) => ({ deliveryId, attempt: 1 }) as DeliveryToEnqueue)),
         ENQUEUE_TIMEOUT_MS,
       );
     } catch (err) {

@@ -1,6 +1,5 @@
 import { nextAttemptDelayMs, parseRetryAfter } from '@hooklane/core';
 import type { DeliveryForAttempt } from '@hooklane/db';
-import { enqueueDeliveries, type DeliveryQueue } from '@hooklane/queue';
 import type { HttpAttemptResult } from './deliver.js';
 
 export type FailureReason =
@@ -52,14 +51,4 @@ export function decideAfterAttempt(
     retryAfterMs: asksToWait ? parseRetryAfter(result.retryAfter, now) : null,
   });
   return { status: 'pending', delayMs };
-}
-
-/** Queues the next attempt as a delayed job; its job id makes a second call harmless. */
-export async function scheduleRetry(
-  queue: DeliveryQueue,
-  deliveryId: string,
-  nextAttempt: number,
-  delayMs: number,
-): Promise<void> {
-  await enqueueDeliveries(queue, [{ deliveryId, attempt: nextAttempt, delayMs }]);
 }
