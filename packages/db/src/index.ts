@@ -32,3 +32,4 @@ export {
   type InsertEventsInput,
 } from './ingest-queries.js';
 export { recoverFailedDeliveries, type RecoverInput } from './redelivery-queries.js';
+export { eraseEvent, eraseTeam, type ErasedEvent, type ErasedTeam } from './erasure-queries.js';
