@@ -64,15 +64,20 @@ export interface ErasedTeam {
  * (soft-deleted ones too) and API keys. The webhook rows are locked first, in id order,
  * the same order the worker's attempt write takes them, so the two queue rather than
  * deadlock. Counts are of rows removed, so a repeat gives zeros.
+ *
+ * An ingest for the team running meanwhile read the webhooks before they went and may
+ * commit its event and deliveries just after this (no foreign key stops it, see the
+ * partitioning migration). So the caller runs this a second time a moment later with the
+ * first run's `webhookIds` as `formerWebhookIds`, which finds those stragglers.
  */
-export async function eraseTeam(db: Db, teamId: number): Promise<ErasedTeam> {
+export async function eraseTeam(db: Db, teamId: number, formerWebhookIds: string[] = []): Promise<ErasedTeam> {
   return retryOnDeadlock(() => db.$transaction(
     async (tx) => {
       const hooks = await tx.$queryRawUnsafe<Array<{ id: string }>>(
         `SELECT id FROM webhooks WHERE team_id = $1 ORDER BY id FOR UPDATE`,
         teamId,
       );
-      const webhookIds = hooks.map((h) => h.id);
+      const webhookIds = [...new Set([...hooks.map((h) => h.id), ...formerWebhookIds])];
       // By webhook rather than deliveries.team_id: the webhook index finds them, team_id has none.
       await tx.$executeRawUnsafe(
         `DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE webhook_id = ANY($1::text[]))`,
@@ -109,10 +114,7 @@ async function retryOnDeadlock<T>(run: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Idempotency claims live in their own table once events are partitioned; absent before. */
+/** Frees the erased events' idempotency keys (their own table since events are partitioned). */
 async function deleteIdempotencyClaims(tx: Tx, where: string, params: unknown[]): Promise<void> {
-  const [table] = await tx.$queryRawUnsafe<Array<{ present: boolean }>>(
-    `SELECT to_regclass('idempotency_keys') IS NOT NULL AS present`,
-  );
-  if (table?.present) await tx.$executeRawUnsafe(`DELETE FROM idempotency_keys WHERE ${where}`, ...params);
+  await tx.$executeRawUnsafe(`DELETE FROM idempotency_keys WHERE ${where}`, ...params);
 }

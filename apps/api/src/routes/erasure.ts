@@ -57,12 +57,20 @@ export function erasureRoutes(deps: AppDeps): Router {
     const raw = String(req.params.team_id);
     const parsed = teamIdSchema.safeParse(/^\d{1,10}$/.test(raw) ? Number(raw) : NaN);
     if (!parsed.success) throw badRequest('team_id must be a positive integer', [{ path: 'team_id', message: 'expected a positive integer' }]);
-    const erased = await eraseTeam(db, parsed.data);
+    const first = await eraseTeam(db, parsed.data);
     // This process refuses the keys at once; other API processes per auth.ts's revocation.
     forgetApiKeys(db);
-    await inFlight(erased.webhookIds);
-    deps.logger.info({ team_id: parsed.data, webhooks: erased.webhooks, events: erased.events, deliveries: erased.deliveries }, 'team erased');
-    res.json({ webhooks: erased.webhooks, events: erased.events, deliveries: erased.deliveries, api_keys: erased.apiKeys });
+    await inFlight(first.webhookIds);
+    // Rows an ingest racing the first pass committed after it (see eraseTeam).
+    const late = await eraseTeam(db, parsed.data, first.webhookIds);
+    const counts = {
+      webhooks: first.webhooks + late.webhooks,
+      events: first.events + late.events,
+      deliveries: first.deliveries + late.deliveries,
+      api_keys: first.apiKeys + late.apiKeys,
+    };
+    deps.logger.info({ team_id: parsed.data, ...counts }, 'team erased');
+    res.json(counts);
   });
 
   return router;
