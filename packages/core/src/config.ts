@@ -26,6 +26,10 @@ export interface Config {
   /** PostgreSQL connections per process; sum them across replicas against `max_connections`. */
   dbPoolSize: number;
   host: string;
+  /** Events (with their deliveries and attempts) older than this many days are dropped; 0 keeps everything. */
+  retentionDays: number;
+  /** How often each worker tries the retention task (one worker at a time runs it). */
+  retentionIntervalMs: number;
 }
 
 export interface ConfigIssue {
@@ -59,6 +63,8 @@ export const CONFIG_DEFAULTS = {
   DB_TIMEOUT_MS: '3000',
   DB_POOL_SIZE: '10',
   HOST: '0.0.0.0',
+  RETENTION_DAYS: '30',
+  RETENTION_INTERVAL_MS: '3600000',
 } as const;
 
 // Each variable carries its rule in words, so an error reads as a sentence an operator can act on.
@@ -137,6 +143,8 @@ const rules = {
   DB_TIMEOUT_MS: integer(1, MAX_MS, `be an integer of milliseconds from 1 to ${MAX_MS}`),
   DB_POOL_SIZE: integer(1, 1000, 'be an integer from 1 to 1000'),
   HOST: nonBlank,
+  RETENTION_DAYS: integer(0, 36_500, 'be a whole number of days from 0 (keep everything) to 36500'),
+  RETENTION_INTERVAL_MS: integer(1000, MAX_MS, `be an integer of milliseconds from 1000 to ${MAX_MS}`),
 } satisfies Record<string, Rule<unknown>>;
 
 type Variable = keyof typeof rules;
@@ -187,5 +195,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     dbTimeoutMs: p.DB_TIMEOUT_MS,
     dbPoolSize: p.DB_POOL_SIZE,
     host: p.HOST,
+    retentionDays: p.RETENTION_DAYS,
+    retentionIntervalMs: p.RETENTION_INTERVAL_MS,
   };
 }

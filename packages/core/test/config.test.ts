@@ -30,6 +30,8 @@ describe('parseConfig', () => {
       dbTimeoutMs: 3_000,
       dbPoolSize: 10,
       host: '0.0.0.0',
+      retentionDays: 30,
+      retentionIntervalMs: 3_600_000,
     });
   });
 
@@ -51,6 +53,8 @@ describe('parseConfig', () => {
       DB_TIMEOUT_MS: '500',
       DB_POOL_SIZE: '4',
       HOST: '127.0.0.1',
+      RETENTION_DAYS: '0',
+      RETENTION_INTERVAL_MS: '60000',
     });
     expect(config).toEqual({
       databaseUrl: 'postgres://u:p@db:5432/x',
@@ -69,7 +73,16 @@ describe('parseConfig', () => {
       dbTimeoutMs: 500,
       dbPoolSize: 4,
       host: '127.0.0.1',
+      retentionDays: 0,
+      retentionIntervalMs: 60_000,
     });
+  });
+
+  it('refuses a negative or fractional RETENTION_DAYS, naming it', () => {
+    for (const value of ['-1', '1.5', 'forever', '36501']) {
+      const error = errorOf(() => parseConfig({ RETENTION_DAYS: value }));
+      expect(error.issues).toEqual([{ variable: 'RETENTION_DAYS', message: expect.stringContaining('RETENTION_DAYS must') }]);
+    }
   });
 
   it('refuses a pool size of 0 or beyond 1000, naming DB_POOL_SIZE', () => {
