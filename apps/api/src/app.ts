@@ -6,6 +6,7 @@ import { errorHandler, notFoundRoute } from './http/errors.js';
 import { requireMetricsToken } from './http/metrics-access.js';
 import { apiKeysRoutes } from './routes/api-keys.js';
 import { deliveriesRoutes } from './routes/deliveries.js';
+import { erasureRoutes } from './routes/erasure.js';
 import { eventTypesRoutes } from './routes/event-types.js';
 import { eventsRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
@@ -37,6 +38,7 @@ export function createApp(deps: AppDeps): Express {
   v1.use(apiKeysRoutes(deps));
   v1.use(webhooksRoutes(deps));
   v1.use(webhookDeliveriesRoutes(deps));
+  v1.use(erasureRoutes(deps));
   v1.use(eventsRoutes(deps));
   v1.use(deliveriesRoutes(deps));
   v1.use(eventTypesRoutes(deps));

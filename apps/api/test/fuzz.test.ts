@@ -35,7 +35,7 @@ interface Route {
   method: Method;
   path: string;
 }
-type PoolName = 'webhook' | 'deletedWebhook' | 'event' | 'delivery' | 'key' | 'cursorWebhooks' | 'cursorDeliveries';
+type PoolName = 'webhook' | 'deletedWebhook' | 'event' | 'delivery' | 'key' | 'cursorWebhooks' | 'cursorDeliveries' | 'team';
 type IdChoice = { kind: 'known'; pool: PoolName; n: number } | { kind: 'raw'; text: string };
 type AuthChoice = 'admin' | 'team' | 'other' | 'revoked' | 'none' | { raw: string };
 type QueryValue = string | { pool: PoolName; n: number };
@@ -71,6 +71,8 @@ const pools: Record<PoolName, string[]> = {
   key: [],
   cursorWebhooks: [],
   cursorDeliveries: [],
+  // Teams the fuzz has no objects in, for DELETE /v1/teams/{team_id} to erase without emptying the other pools.
+  team: ['9001', '9002', '9003'],
 };
 
 // ---------------------------------------------------------------------------------------
@@ -299,6 +301,7 @@ function poolFor(path: string): { pool: PoolName; prefix: string } {
   if (path.startsWith('/v1/events')) return { pool: 'event', prefix: 'evt' };
   if (path.startsWith('/v1/deliveries')) return { pool: 'delivery', prefix: 'dlv' };
   if (path.startsWith('/v1/api-keys')) return { pool: 'key', prefix: 'key' };
+  if (path.startsWith('/v1/teams')) return { pool: 'team', prefix: 'team' };
   return { pool: 'webhook', prefix: 'wh' };
 }
 

@@ -4,6 +4,7 @@ import { createDeliveryQueue, createRedisConnection } from '@hooklane/queue';
 import { createLogger } from './logger.js';
 import { createWorkerMetrics } from './metrics.js';
 import { startMetricsServer } from './metrics-server.js';
+import { startRetentionTask } from './retention.js';
 import { startDeliveryWorker } from './worker.js';
 
 const config = parseConfig(process.env);
@@ -25,6 +26,7 @@ const metrics = createWorkerMetrics(queue);
 const loader = createDeliveryLoader(db);
 const recorder = createAttemptRecorder(db);
 const running = await startDeliveryWorker({ config, db, loader, recorder, connection: redis, queue, logger, metrics });
+const retention = startRetentionTask({ databaseUrl: config.databaseUrl, retentionDays: config.retentionDays, intervalMs: config.retentionIntervalMs, logger, registry: metrics.registry });
 const metricsServer = await startMetricsServer({
   port: config.metricsPort,
   host: config.metricsHost ?? config.host,
@@ -48,7 +50,7 @@ async function shutdown(signal: string): Promise<void> {
     process.exit(0);
   }, config.shutdownGraceMs + FORCED_EXIT_EXTRA_MS).unref();
   await running.close();
-  await Promise.allSettled([metricsServer.close(), queue.close(), db.$disconnect()]);
+  await Promise.allSettled([retention.close(), metricsServer.close(), queue.close(), db.$disconnect()]);
   redis.disconnect();
   logger.info('worker stopped');
   process.exit(0);

@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
-import { enqueueDeliveries } from '@hooklane/queue';
+import { enqueueDeliveries, lineSpace, webhookLineKeys } from '@hooklane/queue';
 import { startTestWorker, type TestWorker } from '../../../test/support/worker.js';
 import { createWorkerTestEnv, eventually, seedDelivery, sleep, type SeededDelivery, type WorkerTestEnv } from './fixtures.js';
 import { startReceiver, type Receiver } from './receiver.js';
@@ -70,10 +70,10 @@ describe('MAX_IN_FLIGHT_PER_WEBHOOK', () => {
     expect(attempts).toHaveLength(DELIVERIES);
     for (const a of attempts) expect(a._count).toBe(1);
     // Nothing left waiting in line or holding a slot (the last slots are freed just after recording).
-    const webhookId = seeded[0]!.webhookId;
+    const lineKeys = webhookLineKeys(lineSpace(env.queue), seeded[0]!.webhookId);
     await eventually(
       async () =>
-        (await env.redis.zcard(`${env.prefix}:inflight:${webhookId}`)) + (await env.redis.zcard(`${env.prefix}:line:${webhookId}`)) === 0
+        (await env.redis.zcard(lineKeys.slots)) + (await env.redis.llen(lineKeys.line)) === 0
           ? true
           : undefined,
       5_000,

@@ -38,6 +38,10 @@ export interface Config {
   portalFrameAncestors: string;
   /** Where the built dashboard lives; undefined means next to the API (apps/dashboard/dist). */
   portalAssetsDir: string | undefined;
+  /** Events (with their deliveries and attempts) older than this many days are dropped; 0 keeps everything. */
+  retentionDays: number;
+  /** How often each worker tries the retention task (one worker at a time runs it). */
+  retentionIntervalMs: number;
 }
 
 export interface ConfigIssue {
@@ -73,6 +77,8 @@ export const CONFIG_DEFAULTS = {
   HOST: '0.0.0.0',
   MAX_WEBHOOKS_PER_TEAM: '1000',
   PORTAL_FRAME_ANCESTORS: "'self'",
+  RETENTION_DAYS: '30',
+  RETENTION_INTERVAL_MS: '3600000',
 } as const;
 
 // Each variable carries its rule in words, so an error reads as a sentence an operator can act on.
@@ -160,6 +166,8 @@ const rules = {
     schema: z.string().regex(/^[^;,\r\n]+$/),
   },
   PORTAL_ASSETS_DIR: { rule: 'be a directory path', schema: z.string().min(1) },
+  RETENTION_DAYS: integer(0, 36_500, 'be a whole number of days from 0 (keep everything) to 36500'),
+  RETENTION_INTERVAL_MS: integer(1000, MAX_MS, `be an integer of milliseconds from 1000 to ${MAX_MS}`),
 } satisfies Record<string, Rule<unknown>>;
 
 type Variable = keyof typeof rules;
@@ -213,6 +221,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     dbPoolSize: p.DB_POOL_SIZE,
     host: p.HOST,
     maxWebhooksPerTeam: p.MAX_WEBHOOKS_PER_TEAM,
+    retentionDays: p.RETENTION_DAYS,
+    retentionIntervalMs: p.RETENTION_INTERVAL_MS,
     // The variables without a default.
     metricsHost: parsed.METRICS_HOST as string | undefined,
     metricsToken: parsed.METRICS_TOKEN as string | undefined,

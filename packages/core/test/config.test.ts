@@ -36,6 +36,8 @@ describe('parseConfig', () => {
       portalSecret: undefined,
       portalFrameAncestors: "'self'",
       portalAssetsDir: undefined,
+      retentionDays: 30,
+      retentionIntervalMs: 3_600_000,
     });
   });
 
@@ -63,6 +65,8 @@ describe('parseConfig', () => {
       PORTAL_SECRET: 'portal-secret-0123456789',
       PORTAL_FRAME_ANCESTORS: "'self' https://app.example.com",
       PORTAL_ASSETS_DIR: '/srv/dashboard',
+      RETENTION_DAYS: '0',
+      RETENTION_INTERVAL_MS: '60000',
     });
     expect(config).toEqual({
       databaseUrl: 'postgres://u:p@db:5432/x',
@@ -87,7 +91,16 @@ describe('parseConfig', () => {
       portalSecret: 'portal-secret-0123456789',
       portalFrameAncestors: "'self' https://app.example.com",
       portalAssetsDir: '/srv/dashboard',
+      retentionDays: 0,
+      retentionIntervalMs: 60_000,
     });
+  });
+
+  it('refuses a negative or fractional RETENTION_DAYS, naming it', () => {
+    for (const value of ['-1', '1.5', 'forever', '36501']) {
+      const error = errorOf(() => parseConfig({ RETENTION_DAYS: value }));
+      expect(error.issues).toEqual([{ variable: 'RETENTION_DAYS', message: expect.stringContaining('RETENTION_DAYS must') }]);
+    }
   });
 
   it('refuses a pool size of 0 or beyond 1000, naming DB_POOL_SIZE', () => {

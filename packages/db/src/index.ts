@@ -34,3 +34,13 @@ export {
   type InsertEventsInput,
 } from './ingest-queries.js';
 export { recoverFailedDeliveries, type RecoverInput } from './redelivery-queries.js';
+export { eraseEvent, eraseTeam, type ErasedEvent, type ErasedTeam } from './erasure-queries.js';
+export {
+  runRetention,
+  runRetentionOn,
+  RETENTION_LOCK_KEY,
+  type RetentionOptions,
+  type RetentionDay,
+  type RetentionRun,
+} from './retention-queries.js';
+export { ensureDayPartitions, listPartitions, idBound, type Partition } from './retention-partitions.js';

@@ -149,7 +149,7 @@ export async function insertEventsWithDeliveries(db: Queryable, input: InsertEve
         ${events.map((e) => (e.sender === null || e.sender === undefined ? null : JSON.stringify(e.sender)))}::text[],
         ${events.map((e) => e.idempotencyKey)}::text[]
       ) AS e(id, team_id, project_id, type, ts, data, sender, idem)
-      ON CONFLICT (team_id, idempotency_key) DO NOTHING
+      ON CONFLICT DO NOTHING
       RETURNING id
     ), new_deliveries AS (
       INSERT INTO deliveries (id, team_id, webhook_id, event_id, event_type, status, attempts,
@@ -221,7 +221,7 @@ export async function insertEventsWithFanOut(db: Queryable, input: InsertEventsW
       SELECT e.id, e.team_id, e.project_id, e.type, e.ts, e.data::jsonb, e.sender::jsonb,
              e.idem, CASE WHEN e.idem IS NULL THEN NULL ELSE $9::timestamptz END, $10::timestamptz
       FROM input e
-      ON CONFLICT (team_id, idempotency_key) DO NOTHING
+      ON CONFLICT DO NOTHING
       RETURNING id
     ), targets AS (
       SELECT i.id AS event_id, i.team_id, i.type, w.id AS webhook_id,
