@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
-import { createDb, ensureDayPartitions, insertEventsWithFanOut, loadDeliveriesForAttempt, recordAttempt, type Db } from '../src/index.js';
+import { createDb, ensureDayPartitions, insertEventsWithFanOut, loadDeliveriesForAttempt, createAttemptRecorder, type Db } from '../src/index.js';
 import { newId, newIdBlock } from '@hooklane/core';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/postgres.js';
 
@@ -47,7 +47,7 @@ describe('partitioned tables', () => {
     const deliveryId = stored!.deliveryIds[0]!;
     const [loaded] = await loadDeliveriesForAttempt(db, [deliveryId]);
     expect(loaded?.event.id).toBe(stored!.eventId);
-    const recorded = await recordAttempt(db, {
+    const recorded = await createAttemptRecorder(db).record({
       attemptId: newId('att'), deliveryId, webhookId: loaded!.webhook.id, attempt: 1, startedAt: new Date(), durationMs: 3,
       statusCode: 200, responseBody: 'ok', error: null, status: 'succeeded', nextAttemptAt: null, countsTowardHealth: true,
     });
