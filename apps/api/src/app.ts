@@ -21,7 +21,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(healthRoutes(deps));
 
   const v1 = express.Router();
-  v1.use(authenticate({ db: deps.db, adminToken: deps.config.adminToken }));
+  v1.use(authenticate({ db: deps.db, apiKeys: deps.apiKeys, adminToken: deps.config.adminToken }));
   v1.use(jsonBody);
   v1.use(apiKeysRoutes(deps));
   v1.use(webhooksRoutes(deps));

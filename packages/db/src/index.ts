@@ -18,17 +18,21 @@ export {
   type FindSweepCandidatesInput,
 } from './delivery-queries.js';
 export {
-  findSubscribedWebhookIds,
   claimLiveIdempotencyKeys,
-  insertEventsWithDeliveries,
   insertEventsWithFanOut,
   type InsertEventsWithFanOutInput,
   type StoredEvent,
-  type FanOutTarget,
   type IdempotencyKeyRef,
   type IdempotentEvent,
   type NewEventRow,
-  type NewDeliveryRow,
-  type InsertEventsInput,
 } from './ingest-queries.js';
 export { recoverFailedDeliveries, type RecoverInput } from './redelivery-queries.js';
+export {
+  createDeliveries,
+  enqueueCreated,
+  ENQUEUE_TIMEOUT_MS,
+  type CreatedDelivery,
+  type DeliveryToCreate,
+  type OutboxLog,
+  type OutboxQueue,
+} from './outbox.js';

@@ -1,7 +1,7 @@
 import { isId, newId } from '@hooklane/core';
 import { Router } from 'express';
 import type { AppDeps } from '../deps.js';
-import { forgetApiKeys, hashApiKey, requireAdmin } from '../http/auth.js';
+import { hashApiKey, requireAdmin } from '../http/auth.js';
 import { methodNotAllowed, notFound } from '../http/errors.js';
 import { errorResponses, registerRoute } from '../openapi/registry.js';
 import { createApiKeySchema, createdApiKeySchema, generateApiKey } from '../webhooks/api-keys.js';
@@ -25,7 +25,7 @@ registerRoute({
   responses: { 204: { description: 'Revoked' }, ...errorResponses(401, 403, 404) },
 });
 
-export function apiKeysRoutes({ db }: AppDeps): Router {
+export function apiKeysRoutes({ db, apiKeys }: AppDeps): Router {
   const router = Router();
 
   router
@@ -42,11 +42,8 @@ export function apiKeysRoutes({ db }: AppDeps): Router {
     .route('/api-keys/:id')
     .delete(requireAdmin, async (req, res) => {
       const id = req.params.id;
-      const revoked = isId('key', id)
-        ? await db.apiKey.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: new Date() } })
-        : { count: 0 };
-      if (revoked.count === 0) throw notFound('API key');
-      forgetApiKeys(db);
+      const revoked = isId('key', id) ? await apiKeys.revokeKeys([id]) : 0;
+      if (revoked === 0) throw notFound('API key');
       res.status(204).end();
     })
     .all(methodNotAllowed);
