@@ -28,6 +28,7 @@ COPY prisma ./prisma
 COPY packages/core/package.json packages/core/
 COPY packages/db/package.json packages/db/
 COPY packages/queue/package.json packages/queue/
+COPY packages/observability/package.json packages/observability/
 COPY apps/api/package.json apps/api/
 COPY apps/worker/package.json apps/worker/
 RUN npm ci
@@ -52,6 +53,8 @@ COPY --from=build /app/packages/db/package.json ./packages/db/
 COPY --from=build /app/packages/db/dist ./packages/db/dist
 COPY --from=build /app/packages/queue/package.json ./packages/queue/
 COPY --from=build /app/packages/queue/dist ./packages/queue/dist
+COPY --from=build /app/packages/observability/package.json ./packages/observability/
+COPY --from=build /app/packages/observability/dist ./packages/observability/dist
 COPY --from=build /app/apps/api/package.json ./apps/api/
 COPY --from=build /app/apps/api/dist ./apps/api/dist
 COPY --from=build /app/apps/worker/package.json ./apps/worker/
