@@ -77,7 +77,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const child of children) child.kill('SIGTERM');
-  await Promise.all(children.map((c) => (c.exitCode === null ? once(c, 'exit') : undefined)));
+  await Promise.all(children.filter((c) => c.exitCode === null).map((c) => once(c, 'exit')));
   await deletePrefix(prefix);
   await database.drop();
 });
