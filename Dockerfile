@@ -29,6 +29,8 @@ COPY packages/core/package.json packages/core/
 COPY packages/db/package.json packages/db/
 COPY packages/queue/package.json packages/queue/
 COPY packages/sdk/package.json packages/sdk/
+COPY packages/observability/package.json packages/observability/
+COPY packages/eslint-config/package.json packages/eslint-config/
 COPY apps/api/package.json apps/api/
 COPY apps/worker/package.json apps/worker/
 COPY apps/dashboard/package.json apps/dashboard/
@@ -56,6 +58,8 @@ COPY --from=build /app/packages/queue/package.json ./packages/queue/
 COPY --from=build /app/packages/queue/dist ./packages/queue/dist
 COPY --from=build /app/packages/sdk/package.json ./packages/sdk/
 COPY --from=build /app/packages/sdk/dist ./packages/sdk/dist
+COPY --from=build /app/packages/observability/package.json ./packages/observability/
+COPY --from=build /app/packages/observability/dist ./packages/observability/dist
 COPY --from=build /app/apps/api/package.json ./apps/api/
 COPY --from=build /app/apps/api/dist ./apps/api/dist
 COPY --from=build /app/apps/worker/package.json ./apps/worker/

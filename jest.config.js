@@ -17,7 +17,7 @@ export default {
     ],
   },
   moduleNameMapper: {
-    '^@hooklane/(core|db|queue|sdk)$': '<rootDir>/packages/$1/src/index.ts',
+    '^@hooklane/(core|db|queue|sdk|observability)$': '<rootDir>/packages/$1/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   globalSetup: '<rootDir>/test/global-setup.mjs',

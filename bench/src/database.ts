@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { generateSecret, newId } from '@hooklane/core';
-import { createDb, insertEventsWithDeliveries, type NewDeliveryRow, type NewEventRow } from '@hooklane/db';
+import { createDb, createDeliveries, type DeliveryToCreate } from '@hooklane/db';
 import { REPO_ROOT } from './children/registry.js';
 
 const run = promisify(execFile);
@@ -114,8 +114,8 @@ export interface SeededDelivery {
 
 /**
  * `count` events, each with one pending delivery to `targets[i % targets.length]`, written
- * by the very statement the ingest route uses (packages/db insertEventsWithDeliveries), so
- * the rows are what ingest leaves; 1000 events per statement, the batch route's maximum.
+ * by the outbox (packages/db createDeliveries) as every delivery is, so the rows are what
+ * ingest leaves; 1000 events per transaction, the batch route's maximum.
  */
 export async function seedEventsWithDeliveries(
   databaseUrl: string,
@@ -130,28 +130,20 @@ export async function seedEventsWithDeliveries(
   try {
     for (let from = 0; from < count; from += CHUNK) {
       const now = new Date();
-      const events: NewEventRow[] = [];
-      const deliveries: NewDeliveryRow[] = [];
+      const events: Array<{ id: string; teamId: number; projectId: number | null; type: string; timestamp: Date; data: object; createdAt: Date }> = [];
+      const deliveries: DeliveryToCreate[] = [];
       for (let k = from; k < Math.min(count, from + CHUNK); k++) {
         const target = targets[k % targets.length];
         if (!target) throw new Error('no seed targets');
         const eventId = newId('evt');
-        const deliveryId = newId('dlv');
-        events.push({
-          id: eventId,
-          teamId: target.teamId,
-          projectId: target.projectId,
-          type: eventType,
-          timestamp: now,
-          data,
-          sender: null,
-          idempotencyKey: null,
-        });
-        deliveries.push({ id: deliveryId, teamId: target.teamId, webhookId: target.webhookId, eventId, eventType });
-        out.push({ deliveryId, eventId, webhookId: target.webhookId });
+        events.push({ id: eventId, teamId: target.teamId, projectId: target.projectId, type: eventType, timestamp: now, data, createdAt: now });
+        deliveries.push({ teamId: target.teamId, webhookId: target.webhookId, eventId, eventType });
       }
-      const stored = await insertEventsWithDeliveries(db, { now, idempotencyTtlMs: 86_400_000, events, deliveries });
-      if (stored.size !== events.length) throw new Error(`seeding stored ${stored.size} of ${events.length} events`);
+      const created = await db.$transaction(async (tx) => {
+        await tx.event.createMany({ data: events });
+        return createDeliveries(tx, deliveries, { now });
+      });
+      for (const d of created) out.push({ deliveryId: d.id, eventId: d.eventId, webhookId: d.webhookId });
     }
   } finally {
     await db.$disconnect();

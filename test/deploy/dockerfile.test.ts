@@ -54,7 +54,10 @@ describe('Dockerfile', () => {
 
   it('ships every workspace\'s built output, the migrations and node_modules', () => {
     const copied = runtime.lines.filter((l) => l.startsWith('COPY')).join('\n');
-    for (const ws of workspaces) {
+    // Only workspaces with a build reach run time (the ESLint config is a dev tool).
+    const built = workspaces.filter((ws) => (JSON.parse(readFileSync(join(root, ws, 'package.json'), 'utf8')) as { scripts?: { build?: string } }).scripts?.build);
+    expect(built.length).toBeGreaterThanOrEqual(5);
+    for (const ws of built) {
       expect(copied).toContain(`/app/${ws}/dist`);
       expect(copied).toContain(`/app/${ws}/package.json`);
     }

@@ -3,7 +3,7 @@ import { createDb } from '@hooklane/db';
 import { createDeliveryQueue, createRedisConnection } from '@hooklane/queue';
 import { pino } from 'pino';
 import { createApp } from '../../apps/api/src/app.js';
-import type { AppDeps } from '../../apps/api/src/deps.js';
+import { buildAppDeps, type AppDeps } from '../../apps/api/src/deps.js';
 import { createApiMetrics } from '../../apps/api/src/metrics.js';
 import { createTestDatabase, type TestDatabase } from './postgres.js';
 import { deletePrefix, randomQueuePrefix, TEST_REDIS_URL } from './redis.js';
@@ -39,7 +39,9 @@ export async function startTestApi(label: string, env: Record<string, string> = 
   const redis = createRedisConnection(config.redisUrl, 'producer');
   const queue = createDeliveryQueue({ connection: redis, prefix });
   const logger = pino({ level: config.logLevel });
-  const deps: AppDeps = { config, db, redis, queue, logger, metrics: createApiMetrics(queue) };
+  const subscriber = createRedisConnection(config.redisUrl, 'worker');
+  const deps = buildAppDeps({ config, db, redis, subscriber, queue, logger, metrics: createApiMetrics(queue) });
+  await deps.apiKeys.start();
   return {
     app: createApp(deps),
     deps,
@@ -47,9 +49,11 @@ export async function startTestApi(label: string, env: Record<string, string> = 
     prefix,
     admin: { Authorization: `Bearer ${ADMIN_TOKEN}` },
     async close() {
+      deps.apiKeys.close();
       await queue.close();
       await db.$disconnect();
       redis.disconnect();
+      subscriber.disconnect();
       await deletePrefix(prefix);
       await database.drop();
     },

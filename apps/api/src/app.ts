@@ -31,7 +31,7 @@ export function createApp(deps: AppDeps): Express {
   const { config } = deps;
   const portalTokens = createPortalTokens(portalSigningKey(config.portalSecret, config.adminToken));
   const v1 = express.Router();
-  v1.use(authenticate({ db: deps.db, adminToken: config.adminToken, verifyPortalToken: portalTokens.verify }));
+  v1.use(authenticate({ db: deps.db, apiKeys: deps.apiKeys, adminToken: config.adminToken, verifyPortalToken: portalTokens.verify }));
   v1.use(jsonBody);
   v1.use(portalSessionGuard(deps.db));
   v1.use(portalSessionsRoutes(portalTokens));

@@ -1,16 +1,46 @@
 import type { Config } from '@hooklane/core';
-import type { Db } from '@hooklane/db';
+import type { Db, OutboxQueue } from '@hooklane/db';
 import type { DeliveryQueue } from '@hooklane/queue';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { createOutboxQueue } from './deliveries/enqueue.js';
+import { ApiKeyCache } from './http/api-key-cache.js';
+import { createEventIngest, type EventIngest } from './ingest/ingest-events.js';
 import type { ApiMetrics } from './metrics.js';
 
-/** Everything the API needs from outside; tests build it from real services, main.ts from config. */
-export interface AppDeps {
+/** The services the API talks to, made by main.ts from config and by tests from real services. */
+export interface ServiceDeps {
   config: Config;
   db: Db;
   redis: Redis;
+  /** A second connection for pub/sub (a subscribed connection takes no other commands). */
+  subscriber: Redis;
   queue: DeliveryQueue;
   logger: Logger;
   metrics: ApiMetrics;
+}
+
+/** Everything the API needs from outside, including the stateful parts built once per process. */
+export interface AppDeps extends ServiceDeps {
+  outbox: OutboxQueue;
+  ingest: EventIngest;
+  apiKeys: ApiKeyCache;
+}
+
+/**
+ * Builds the per-process state (ingest coalescer, key cache) on top of the services, so
+ * nothing is kept in module-level maps: two apps in one process (tests) never share state.
+ * Call `apiKeys.start()` before serving and `apiKeys.close()` when stopping.
+ */
+export function buildAppDeps(services: ServiceDeps): AppDeps {
+  const outbox = createOutboxQueue(services.queue);
+  const apiKeys = new ApiKeyCache({
+    db: services.db,
+    redis: services.redis,
+    subscriber: services.subscriber,
+    prefix: services.config.queuePrefix,
+    logger: services.logger,
+  });
+  const ingest = createEventIngest({ db: services.db, outbox, logger: services.logger, metrics: services.metrics });
+  return { ...services, outbox, ingest, apiKeys };
 }

@@ -1,20 +1,9 @@
-import { pino, type Logger } from 'pino';
+import type { DestinationStream, Logger } from 'pino';
+import { createLogger as createSharedLogger } from '@hooklane/observability';
 
-// Paths a log line might carry that must never reach the logs: tokens, secrets and the
-// values of a webhook's custom headers (they often hold the receiver's credentials).
-export const REDACT_PATHS = [
-  'req.headers.authorization',
-  'authorization',
-  'secret',
-  'key',
-  '*.secret',
-  '*.key',
-  'headers',
-  '*.headers',
-  'previousSecret',
-  '*.previousSecret',
-];
+export { REDACT_PATHS } from '@hooklane/observability';
 
-export function createLogger(level: string, name = 'hooklane-api'): Logger {
-  return pino({ name, level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } });
+/** The API's logger: the shared factory and redaction list (packages/observability). */
+export function createLogger(level: string, destination?: DestinationStream, name = 'hooklane-api'): Logger {
+  return createSharedLogger(level, name, destination);
 }

@@ -3,6 +3,7 @@ import { parseConfig } from '@hooklane/core';
 import { createDb } from '@hooklane/db';
 import { createDeliveryQueue, createRedisConnection } from '@hooklane/queue';
 import { createApp } from './app.js';
+import { buildAppDeps } from './deps.js';
 import { createApiServer } from './http/server.js';
 import { createMetricsApp } from './metrics-app.js';
 import { createLogger } from './logger.js';
@@ -15,8 +16,14 @@ const redis = createRedisConnection(config.redisUrl, 'producer');
 redis.on('error', (err) => logger.warn({ err: { message: err.message } }, 'redis error'));
 const queue = createDeliveryQueue({ connection: redis, prefix: config.queuePrefix });
 
+// Waits for Redis forever and resubscribes after a reconnect; until then keys are read from PostgreSQL.
+const subscriber = createRedisConnection(config.redisUrl, 'worker');
+subscriber.on('error', (err) => logger.warn({ err: { message: err.message } }, 'redis subscriber error'));
+
 const metrics = createApiMetrics(queue);
-const deps = { config, db, redis, queue, logger, metrics };
+const deps = buildAppDeps({ config, db, redis, subscriber, queue, logger, metrics });
+// Not awaited: the API serves without Redis (keys then come from PostgreSQL on every request).
+void deps.apiKeys.start().catch((err: unknown) => logger.warn({ err: { message: (err as Error).message } }, 'key revocation channel not started'));
 const app = createApp(deps);
 const server = createApiServer(app);
 server.listen(config.port, config.host);
@@ -42,8 +49,10 @@ async function shutdown(signal: string): Promise<void> {
   const grace = setTimeout(() => server.closeAllConnections(), config.shutdownGraceMs);
   grace.unref();
   await once(server, 'close').catch(() => undefined);
+  deps.apiKeys.close();
   await Promise.allSettled([queue.close(), db.$disconnect()]);
   redis.disconnect();
+  subscriber.disconnect();
   logger.info('api stopped');
   process.exit(0);
 }

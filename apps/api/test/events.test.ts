@@ -2,8 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createDb } from '@hooklane/db';
 import { createDeliveryQueue, createRedisConnection, deliverJobId } from '@hooklane/queue';
 import request from 'supertest';
+import { once } from 'node:events';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createApp } from '../src/app.js';
+import { buildAppDeps, type ServiceDeps } from '../src/deps.js';
 import { startTestApi, type TestApi } from '../../../test/support/api.js';
+import { startTestWorker, type TestWorker } from '../../../test/support/worker.js';
 
 let api: TestApi;
 const keys: Record<number, { Authorization: string }> = {};
@@ -423,16 +428,29 @@ describe('POST /v1/events/batch', () => {
   });
 });
 
+/** The same app on other services: the per-process state (ingest, key cache) is rebuilt on them. */
+function appWith(services: Partial<ServiceDeps>) {
+  return createApp(buildAppDeps({ ...api.deps, ...services }));
+}
+
 describe('when a backing service is down', () => {
-  it('answers 202 when Redis fails after the commit, and the event and its deliveries are stored', async () => {
+  it('answers 202 when Redis fails after the commit; no job exists, and a worker\'s sweeper delivers it', async () => {
     const deadRedis = createRedisConnection('redis://127.0.0.1:1', 'producer');
     deadRedis.on('error', () => undefined);
     const deadQueue = createDeliveryQueue({ connection: deadRedis, prefix: api.prefix });
     deadQueue.on('error', () => undefined);
-    const app = createApp({ ...api.deps, redis: deadRedis, queue: deadQueue });
+    const received: string[] = [];
+    const receiver = http.createServer((req, res) => {
+      received.push(String(req.headers['x-webhook-id'] ?? req.headers['webhook-id'] ?? ''));
+      res.end('ok');
+    });
+    receiver.listen(0, '127.0.0.1');
+    await once(receiver, 'listening');
+    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+    let worker: TestWorker | undefined;
     try {
-      const hook = await webhook({ team_id: 111 });
-      const res = await request(app)
+      const hook = await webhook({ team_id: 111, url });
+      const res = await request(appWith({ redis: deadRedis, queue: deadQueue }))
         .post('/v1/events')
         .set(api.admin)
         .send({ event: 'ping', team_id: 111, data: { during: 'outage' } })
@@ -442,11 +460,22 @@ describe('when a backing service is down', () => {
 
       const got = await request(api.app).get(`/v1/events/${res.body.event_id}`).set(api.admin);
       expect(got.body).toMatchObject({ data: { during: 'outage' }, deliveries: [{ webhook_id: hook, status: 'pending' }] });
-      // Pending, with a due time: exactly what the worker's sweeper looks for.
       const row = await api.deps.db.delivery.findFirstOrThrow({ where: { eventId: res.body.event_id } });
-      expect(row.status).toBe('pending');
-      expect(row.nextAttemptAt).not.toBeNull();
+      // Stored, but never queued: only the sweeper can find it.
+      expect(await api.deps.queue.getJob(deliverJobId(row.id, 1))).toBeUndefined();
+
+      worker = await startTestWorker({ databaseUrl: api.database.url, prefix: api.prefix, sweeper: { graceMs: 0 } });
+      const deadline = Date.now() + 20_000;
+      let status = row.status;
+      while (status !== 'succeeded' && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        status = (await api.deps.db.delivery.findUniqueOrThrow({ where: { id: row.id } })).status;
+      }
+      expect(status).toBe('succeeded');
+      expect(received).toHaveLength(1);
     } finally {
+      await worker?.close();
+      receiver.close();
       await deadQueue.close().catch(() => undefined);
       deadRedis.disconnect();
     }
@@ -454,7 +483,7 @@ describe('when a backing service is down', () => {
 
   it('answers 503 quickly when PostgreSQL is unreachable', async () => {
     const deadDb = createDb('postgresql://postgres@127.0.0.1:1/hooklane', { connectionTimeoutMs: 1000 });
-    const app = createApp({ ...api.deps, db: deadDb });
+    const app = appWith({ db: deadDb });
     try {
       const res = await request(app)
         .post('/v1/events')

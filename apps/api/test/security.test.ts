@@ -12,6 +12,7 @@ import pg from 'pg';
 import { pino } from 'pino';
 import request from 'supertest';
 import { createApp } from '../src/app.js';
+import { buildAppDeps } from '../src/deps.js';
 import { tokensEqual } from '../src/http/auth.js';
 import { errorHandler } from '../src/http/errors.js';
 import { REDACT_PATHS } from '../src/logger.js';
@@ -73,14 +74,21 @@ async function buildApp(databaseUrl: string, redisUrl = TEST_REDIS_URL): Promise
     { name: 'hooklane-api', level: 'trace', redact: { paths: REDACT_PATHS, censor: '[redacted]' } },
     logStream,
   );
-  const app = createApp({ config, db, redis, queue, logger, metrics: createApiMetrics(queue) });
+  const subscriber = createRedisConnection(config.redisUrl, 'worker');
+  subscriber.on('error', () => undefined);
+  const deps = buildAppDeps({ config, db, redis, subscriber, queue, logger, metrics: createApiMetrics(queue) });
+  // Against an unreachable Redis the channel never starts; keys are then read from PostgreSQL.
+  void deps.apiKeys.start().catch(() => undefined);
+  const app = createApp(deps);
   const harness: Harness = {
     app,
     db,
     async close() {
       await queue.close().catch(() => undefined);
       await db.$disconnect().catch(() => undefined);
+      deps.apiKeys.close();
       redis.disconnect();
+      subscriber.disconnect();
     },
   };
   opened.push(harness);

@@ -1,18 +1,9 @@
-import { pino, type Logger } from 'pino';
+import type { DestinationStream, Logger } from 'pino';
+import { createLogger as createSharedLogger } from '@hooklane/observability';
 
-// A log line must never carry a signing secret or a webhook's custom header values (they
-// often hold the receiver's credentials), even if a careless call passes the whole row.
-export const REDACT_PATHS = [
-  'secret',
-  'previousSecret',
-  'headers',
-  '*.secret',
-  '*.previousSecret',
-  '*.headers',
-  'authorization',
-  '*.authorization',
-];
+export { REDACT_PATHS } from '@hooklane/observability';
 
-export function createLogger(level: string, name = 'hooklane-worker'): Logger {
-  return pino({ name, level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } });
+/** The worker's logger: the shared factory and redaction list (packages/observability). */
+export function createLogger(level: string, destination?: DestinationStream, name = 'hooklane-worker'): Logger {
+  return createSharedLogger(level, name, destination);
 }

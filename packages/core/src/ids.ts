@@ -8,7 +8,9 @@ import { randomBytes } from 'node:crypto';
 
 export type IdPrefix = 'wh' | 'evt' | 'dlv' | 'att' | 'key';
 
-const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+/** Crockford base32, the digits of every id (SQL that numbers ids uses the same table). */
+export const ID_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+const ALPHABET = ID_ALPHABET;
 const TIME_CHARS = 10;
 const RANDOM_BYTES = 10;
 const MAX_TIME = 2 ** 48 - 1;
@@ -78,6 +80,8 @@ function nextUlid(): string {
 
 /** How many ids one `newIdBlock` reserves: the last four characters count through them. */
 export const ID_BLOCK_SIZE = 2 ** 20;
+/** The base32 characters that count through a block (5 bits each): id n = head + n in this many digits. */
+export const ID_BLOCK_COUNTER_CHARS = 4;
 
 /** Sets (or clears) the 20 lowest bits of the random part: the block's counter. */
 function fillCounter(bytes: Buffer, ones: boolean): void {
@@ -117,7 +121,7 @@ export function newIdBlock(prefix: IdPrefix | (string & {})): string {
 /** Id `n` of a block from `newIdBlock` (what the SQL side computes; here for tests). */
 export function idInBlock(head: string, n: number): string {
   if (!Number.isInteger(n) || n < 0 || n >= ID_BLOCK_SIZE) throw new RangeError('outside the id block');
-  return head + encode40(n).slice(4);
+  return head + encode40(n).slice(8 - ID_BLOCK_COUNTER_CHARS);
 }
 
 export function newId(prefix: IdPrefix | (string & {})): string {

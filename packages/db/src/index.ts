@@ -20,18 +20,13 @@ export {
   type SweepCursor,
 } from './delivery-queries.js';
 export {
-  findSubscribedWebhookIds,
   claimLiveIdempotencyKeys,
-  insertEventsWithDeliveries,
   insertEventsWithFanOut,
   type InsertEventsWithFanOutInput,
   type StoredEvent,
-  type FanOutTarget,
   type IdempotencyKeyRef,
   type IdempotentEvent,
   type NewEventRow,
-  type NewDeliveryRow,
-  type InsertEventsInput,
 } from './ingest-queries.js';
 export { recoverFailedDeliveries, type RecoverInput } from './redelivery-queries.js';
 export { eraseEvent, eraseTeam, type ErasedEvent, type ErasedTeam } from './erasure-queries.js';
@@ -44,3 +39,12 @@ export {
   type RetentionRun,
 } from './retention-queries.js';
 export { ensureDayPartitions, listPartitions, idBound, type Partition } from './retention-partitions.js';
+export {
+  createDeliveries,
+  enqueueCreated,
+  ENQUEUE_TIMEOUT_MS,
+  type CreatedDelivery,
+  type DeliveryToCreate,
+  type OutboxLog,
+  type OutboxQueue,
+} from './outbox.js';

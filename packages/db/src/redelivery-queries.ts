@@ -1,13 +1,12 @@
 import type { Db } from './client.js';
 import type { Delivery } from './generated/prisma/client.js';
+import { createDeliveries } from './outbox.js';
 
 export interface RecoverInput {
   webhookId: string;
   teamId: number;
   since: Date;
   now: Date;
-  /** Makes delivery ids (the db package has no id scheme of its own). */
-  newId: () => string;
 }
 
 /**
@@ -17,7 +16,7 @@ export interface RecoverInput {
  * are skipped, and several failed deliveries of one event give a single new one, so
  * calling recover twice does not send everything twice. Test pings are never recovered.
  * The webhook row is locked for the duration, so two concurrent recovers cannot both
- * pick the same events.
+ * pick the same events. The caller queues them after the commit (the outbox's `enqueueCreated`).
  */
 export async function recoverFailedDeliveries(db: Db, input: RecoverInput): Promise<Delivery[]> {
   const { webhookId, teamId, since, now } = input;
@@ -37,21 +36,7 @@ export async function recoverFailedDeliveries(db: Db, input: RecoverInput): Prom
         )
       GROUP BY d.event_id, d.event_type
       ORDER BY min(d.created_at), d.event_id`;
-    if (candidates.length === 0) return [];
-    const rows = candidates.map((c) => ({
-      id: input.newId(),
-      teamId,
-      webhookId,
-      eventId: c.event_id,
-      eventType: c.event_type,
-      status: 'pending' as const,
-      attempts: 0,
-      nextAttemptAt: now,
-      isTest: false,
-      createdAt: now,
-      updatedAt: now,
-    }));
-    await tx.delivery.createMany({ data: rows });
-    return rows.map((row) => ({ ...row, lastStatusCode: null }));
+    const rows = candidates.map((c) => ({ teamId, webhookId, eventId: c.event_id, eventType: c.event_type }));
+    return createDeliveries(tx, rows, { now });
   });
 }

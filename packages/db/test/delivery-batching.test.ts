@@ -51,7 +51,8 @@ async function emit(count: number, type = 'order.created', projectId: number | n
     sender: null,
     idempotencyKey: null,
   }));
-  return insertEventsWithFanOut(db, { now: new Date(), idempotencyTtlMs: 60_000, events, deliveryIdHead: newIdBlock('dlv') });
+  const stored = await insertEventsWithFanOut(db, { now: new Date(), idempotencyTtlMs: 60_000, events });
+  return stored.map((e) => ({ eventId: e.eventId, deliveryIds: e.deliveries.map((d) => d.id) }));
 }
 
 function attemptInput(

@@ -115,14 +115,13 @@ describe('upgrading a populated v1 database', () => {
         const stored = await insertEventsWithFanOut(db, {
           now: new Date(),
           idempotencyTtlMs: DAY,
-          deliveryIdHead: idAt('dlv', Date.now(), 0).slice(0, 26),
           events: [
             { id: idAt('evt', Date.now(), 1001), teamId: 1, projectId: null, type: 'ping', timestamp: new Date(), data: {}, sender: null, idempotencyKey: 'key-0' },
             { id: fresh, teamId: 1, projectId: null, type: 'ping', timestamp: new Date(), data: {}, sender: null, idempotencyKey: 'key-100' },
           ],
         });
         expect(stored.map((s) => s.eventId)).toEqual([fresh]);
-        expect(stored[0]?.deliveryIds).toHaveLength(1); // fanned out to wh_A (team 1, every type)
+        expect(stored[0]?.deliveries).toHaveLength(1); // fanned out to wh_A (team 1, every type)
       } finally {
         await db.$disconnect();
       }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { createDb, ensureDayPartitions, insertEventsWithFanOut, loadDeliveriesForAttempt, createAttemptRecorder, type Db } from '../src/index.js';
-import { newId, newIdBlock } from '@hooklane/core';
+import { newId } from '@hooklane/core';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/postgres.js';
 
 /**
@@ -36,7 +36,6 @@ function ingest(key: string | null) {
   return insertEventsWithFanOut(db, {
     now: new Date(),
     idempotencyTtlMs: 86_400_000,
-    deliveryIdHead: newIdBlock('dlv'),
     events: [{ id: newId('evt'), teamId: 5, projectId: null, type: 'ping', timestamp: new Date(), data: {}, sender: null, idempotencyKey: key }],
   });
 }
@@ -44,7 +43,7 @@ function ingest(key: string | null) {
 describe('partitioned tables', () => {
   it("put an ingested event, its delivery and the attempt in today's partitions", async () => {
     const [stored] = await ingest(null);
-    const deliveryId = stored!.deliveryIds[0]!;
+    const deliveryId = stored!.deliveries[0]!.id;
     const [loaded] = await loadDeliveriesForAttempt(db, [deliveryId]);
     expect(loaded?.event.id).toBe(stored!.eventId);
     const recorded = await createAttemptRecorder(db).record({
@@ -63,7 +62,7 @@ describe('partitioned tables', () => {
     const [stored] = await ingest(null);
     const { rows } = await client.query<{ 'QUERY PLAN': string }>(
       `EXPLAIN SELECT d.id FROM deliveries d JOIN events e ON e.id = d.event_id WHERE d.id = ANY($1::text[])`,
-      [[stored!.deliveryIds[0]]],
+      [[stored!.deliveries[0]!.id]],
     );
     const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
     const deliveryPartitions = new Set(plan.match(/on deliveries_\w+/g));

@@ -1,5 +1,5 @@
-import { isId, newId } from '@hooklane/core';
-import { recoverFailedDeliveries, type Attempt, type Db, type Delivery, type Webhook } from '@hooklane/db';
+import { isId } from '@hooklane/core';
+import { createDeliveries, recoverFailedDeliveries, type Attempt, type Db, type Delivery, type Webhook } from '@hooklane/db';
 import type { Auth } from '../http/auth.js';
 import { conflict, notFound } from '../http/errors.js';
 import { encodeCursor } from '../webhooks/cursor.js';
@@ -62,30 +62,12 @@ export function assertWebhookReceives(webhook: Pick<Webhook, 'isActive' | 'delet
 
 /** A new pending delivery of the same event to the same webhook; the original stays as it was. */
 export async function createRedelivery(db: Db, original: Delivery): Promise<Delivery> {
-  const now = new Date();
-  return db.delivery.create({
-    data: {
-      id: newId('dlv'),
-      teamId: original.teamId,
-      webhookId: original.webhookId,
-      eventId: original.eventId,
-      eventType: original.eventType,
-      isTest: original.isTest,
-      status: 'pending',
-      attempts: 0,
-      nextAttemptAt: now,
-      createdAt: now,
-      updatedAt: now,
-    },
-  });
+  const { teamId, webhookId, eventId, eventType, isTest } = original;
+  const [created] = await createDeliveries(db, [{ teamId, webhookId, eventId, eventType }], { now: new Date(), isTest });
+  if (!created) throw new Error('the redelivery was not created');
+  return created;
 }
 
 export async function recoverWebhook(db: Db, webhook: Webhook, since: Date): Promise<Delivery[]> {
-  return recoverFailedDeliveries(db, {
-    webhookId: webhook.id,
-    teamId: webhook.teamId,
-    since,
-    now: new Date(),
-    newId: () => newId('dlv'),
-  });
+  return recoverFailedDeliveries(db, { webhookId: webhook.id, teamId: webhook.teamId, since, now: new Date() });
 }

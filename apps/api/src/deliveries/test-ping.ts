@@ -1,10 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { newId } from '@hooklane/core';
-import { cancelPendingDelivery, type Attempt, type Db, type Webhook } from '@hooklane/db';
+import { cancelPendingDelivery, createDeliveries, enqueueCreated, type Attempt, type Db, type Webhook } from '@hooklane/db';
 import type { AppDeps } from '../deps.js';
 import { conflict, HttpError, unavailable } from '../http/errors.js';
 import { toWebhookResponse } from '../webhooks/serialize.js';
-import { enqueueFirstAttempts } from './enqueue.js';
 import { assertWebhookReceives } from './queries.js';
 
 export const TEST_POLL_INTERVAL_MS = 75;
@@ -57,7 +56,7 @@ export function defaultPingData(webhook: Webhook): { webhook: Record<string, unk
  * webhook's failure streak. Returns null when the client went away before the outcome.
  */
 export async function sendTestPing(
-  deps: Pick<AppDeps, 'db' | 'queue' | 'logger'>,
+  deps: Pick<AppDeps, 'db' | 'outbox' | 'logger'>,
   webhook: Webhook,
   payload: Record<string, unknown> | undefined,
   signal: AbortSignal,
@@ -66,9 +65,8 @@ export async function sendTestPing(
   assertWebhookReceives(webhook);
   const now = new Date();
   const eventId = newId('evt');
-  const deliveryId = newId('dlv');
-  await db.$transaction([
-    db.event.create({
+  const [delivery] = await db.$transaction(async (tx) => {
+    await tx.event.create({
       data: {
         id: eventId,
         teamId: webhook.teamId,
@@ -78,24 +76,14 @@ export async function sendTestPing(
         data: (payload ?? defaultPingData(webhook)) as object,
         createdAt: now,
       },
-    }),
-    db.delivery.create({
-      data: {
-        id: deliveryId,
-        teamId: webhook.teamId,
-        webhookId: webhook.id,
-        eventId,
-        eventType: 'ping',
-        isTest: true,
-        status: 'pending',
-        nextAttemptAt: now,
-        createdAt: now,
-        updatedAt: now,
-      },
-    }),
-  ]);
+    });
+    const target = { teamId: webhook.teamId, webhookId: webhook.id, eventId, eventType: 'ping' };
+    return createDeliveries(tx, [target], { now, isTest: true });
+  });
+  if (!delivery) throw new Error('the test delivery was not created');
+  const deliveryId = delivery.id;
 
-  if (!(await enqueueFirstAttempts(deps, [deliveryId]))) {
+  if (!(await enqueueCreated(deps.outbox, deps.logger, [delivery]))) {
     // Nobody can send it now; a ping that arrives minutes later would only confuse.
     await cancelPendingDelivery(db, deliveryId);
     throw unavailable('The delivery queue is unavailable, try again shortly');

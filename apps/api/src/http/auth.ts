@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
 import type { Db } from '@hooklane/db';
+import type { ApiKeyCache } from './api-key-cache.js';
 import { forbidden, unauthorized } from './errors.js';
 
 /** Set on a portal session's auth (apps/api/src/portal): what the session may reach. */
@@ -26,69 +27,19 @@ export function tokensEqual(a: string, b: string): boolean {
 
 export interface AuthDeps {
   db: Db;
+  apiKeys: ApiKeyCache;
   adminToken: string | undefined;
   /** Portal session tokens: undefined when the token is not one, throws 401 when it is a bad one. */
   verifyPortalToken?: (token: string) => Auth | undefined;
 }
 
-/**
- * Team keys looked up in the last 30 s, per database client: a PostgreSQL round trip per
- * request was the largest single cost of ingest. Only keys that exist are kept (a key created
- * a moment ago must work at once). A revocation through this process clears the cache at once
- * (`forgetApiKeys`); one made through another API process is seen here within `API_KEY_CACHE_MS`.
- */
-export const API_KEY_CACHE_MS = 30_000;
-const API_KEY_CACHE_MAX = 10_000;
-
-interface CachedKey {
-  teamId: number;
-  revoked: boolean;
-  expiresAt: number;
-}
-
-interface KeyCache {
-  entries: Map<string, CachedKey>;
-  /** Bumped by every revocation, so a lookup that started before one does not store its answer. */
-  generation: number;
-}
-
-const keyCaches = new WeakMap<Db, KeyCache>();
-
-function keyCacheOf(db: Db): KeyCache {
-  let cache = keyCaches.get(db);
-  if (!cache) {
-    cache = { entries: new Map(), generation: 0 };
-    keyCaches.set(db, cache);
-  }
-  return cache;
-}
-
-/** Call after revoking a key, so this process refuses it from the next request on. */
-export function forgetApiKeys(db: Db): void {
-  const cache = keyCacheOf(db);
-  cache.entries.clear();
-  cache.generation += 1;
-}
-
-async function lookUpKey(db: Db, keyHash: string): Promise<CachedKey | null> {
-  const cache = keyCacheOf(db);
-  const cached = cache.entries.get(keyHash);
-  if (cached && cached.expiresAt > Date.now()) return cached;
-  const generation = cache.generation;
+async function loadKey(db: Db, keyHash: string): Promise<{ teamId: number; revoked: boolean } | null> {
   const key = await db.apiKey.findUnique({ where: { keyHash }, select: { teamId: true, keyHash: true, revokedAt: true } });
-  if (!key || !tokensEqual(key.keyHash, keyHash)) {
-    cache.entries.delete(keyHash);
-    return null;
-  }
-  const entry: CachedKey = { teamId: key.teamId, revoked: key.revokedAt !== null, expiresAt: Date.now() + API_KEY_CACHE_MS };
-  if (cache.generation === generation) {
-    if (cache.entries.size >= API_KEY_CACHE_MAX) cache.entries.clear();
-    cache.entries.set(keyHash, entry);
-  }
-  return entry;
+  if (!key || !tokensEqual(key.keyHash, keyHash)) return null;
+  return { teamId: key.teamId, revoked: key.revokedAt !== null };
 }
 
-export function authenticate({ db, adminToken, verifyPortalToken }: AuthDeps): RequestHandler {
+export function authenticate({ db, apiKeys, adminToken, verifyPortalToken }: AuthDeps): RequestHandler {
   return async (req, res, next) => {
     try {
       const header = req.get('authorization') ?? '';
@@ -105,7 +56,7 @@ export function authenticate({ db, adminToken, verifyPortalToken }: AuthDeps): R
         return next();
       }
       const keyHash = hashApiKey(token);
-      const key = await lookUpKey(db, keyHash);
+      const key = await apiKeys.lookUp(keyHash, (hash) => loadKey(db, hash));
       if (!key || key.revoked) throw unauthorized();
       res.locals.auth = { kind: 'team', teamId: key.teamId } satisfies Auth;
       next();

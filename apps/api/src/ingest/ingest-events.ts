@@ -1,14 +1,14 @@
-import { newId, newIdBlock } from '@hooklane/core';
+import { newId } from '@hooklane/core';
 import {
   claimLiveIdempotencyKeys,
   Coalescer,
+  enqueueCreated,
   insertEventsWithFanOut,
   type IdempotencyKeyRef,
   type NewEventRow,
 } from '@hooklane/db';
-import { enqueueFirstAttempts } from '../deliveries/enqueue.js';
 import type { AppDeps } from '../deps.js';
-import { conflict, type HttpError } from '../http/errors.js';
+import { conflict, isUnavailableError, type HttpError } from '../http/errors.js';
 import type { PreparedEvent } from './prepare-event.js';
 
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
@@ -20,7 +20,7 @@ export interface IngestResult {
   replayed: boolean;
 }
 
-type IngestDeps = Pick<AppDeps, 'db' | 'queue' | 'logger' | 'metrics'>;
+type IngestDeps = Pick<AppDeps, 'db' | 'outbox' | 'logger' | 'metrics'>;
 
 interface FreshEvent {
   index: number;
@@ -37,32 +37,14 @@ function keyRef(event: PreparedEvent): IdempotencyKeyRef {
  * Concurrent requests are stored together: while `MAX_IN_FLIGHT` ingests run, new ones
  * queue up and leave as one statement and one queue write, as if they were one batch (so
  * a key used by two of them is settled exactly as within one batch). A lone request goes
- * out on the next turn of the event loop. Each request still gets only its own results,
- * and a failure of the shared statement (PostgreSQL down) is each request's failure.
+ * out on the next turn of the event loop. Each request still gets only its own results.
+ * A failure of the shared statement because PostgreSQL is unreachable is each request's
+ * failure; any other failure is retried request by request, so only its cause fails.
  */
 const MAX_REQUESTS_PER_INGEST = 64;
 const MAX_IN_FLIGHT = 3;
 
-type IngestOutcome = IngestResult | HttpError;
-
-const coalescers = new WeakMap<IngestDeps['db'], Coalescer<PreparedEvent[], IngestOutcome[]>>();
-
-function coalescerOf(deps: IngestDeps): Coalescer<PreparedEvent[], IngestOutcome[]> {
-  let coalescer = coalescers.get(deps.db);
-  if (!coalescer) {
-    coalescer = new Coalescer<PreparedEvent[], IngestOutcome[]>({
-      run: async (requests) => {
-        const outcomes = await ingestTogether(deps, requests.flat());
-        let start = 0;
-        return requests.map((events) => outcomes.slice(start, (start += events.length)));
-      },
-      maxBatch: MAX_REQUESTS_PER_INGEST,
-      maxInFlight: MAX_IN_FLIGHT,
-    });
-    coalescers.set(deps.db, coalescer);
-  }
-  return coalescer;
-}
+type IngestOutcome = IngestResult | HttpError | Error;
 
 /**
  * Stores events and their fan-out, then queues the deliveries; one ingest of any size costs
@@ -72,13 +54,42 @@ function coalescerOf(deps: IngestDeps): Coalescer<PreparedEvent[], IngestOutcome
  * stored, and the twin's reply is returned instead. Within one
  * request the first event with a key owns it and later ones repeat its reply.
  */
-export async function ingestEvents(deps: IngestDeps, events: PreparedEvent[]): Promise<IngestResult[]> {
-  if (events.length === 0) return [];
-  const outcomes = await coalescerOf(deps).add(events);
-  return outcomes.map((outcome) => {
-    if (outcome instanceof Error) throw outcome;
-    return outcome;
+export type EventIngest = (events: PreparedEvent[]) => Promise<IngestResult[]>;
+
+/** Built once per process (main.ts, test setup) and passed in deps as `ingest`. */
+export function createEventIngest(deps: IngestDeps): EventIngest {
+  const coalescer = new Coalescer<PreparedEvent[], IngestOutcome[]>({
+    run: (requests) => ingestRequests(deps, requests),
+    maxBatch: MAX_REQUESTS_PER_INGEST,
+    maxInFlight: MAX_IN_FLIGHT,
   });
+  return async (events) => {
+    if (events.length === 0) return [];
+    const outcomes = await coalescer.add(events);
+    return outcomes.map((outcome) => {
+      if (outcome instanceof Error) throw outcome;
+      return outcome;
+    });
+  };
+}
+
+async function ingestRequests(deps: IngestDeps, requests: PreparedEvent[][]): Promise<IngestOutcome[][]> {
+  try {
+    const outcomes = await ingestTogether(deps, requests.flat());
+    let start = 0;
+    return requests.map((events) => outcomes.slice(start, (start += events.length)));
+  } catch (err) {
+    if (requests.length === 1 || isUnavailableError(err)) throw err;
+    deps.logger.warn({ err: { message: err instanceof Error ? err.message : String(err) }, requests: requests.length }, 'coalesced ingest failed; retrying its requests one by one');
+    return Promise.all(
+      requests.map((events) =>
+        ingestTogether(deps, events).catch((alone: unknown) => {
+          const failure = alone instanceof Error ? alone : new Error(String(alone));
+          return events.map(() => failure);
+        }),
+      ),
+    );
+  }
 }
 
 async function ingestTogether(deps: IngestDeps, events: PreparedEvent[]): Promise<IngestOutcome[]> {
@@ -121,18 +132,13 @@ async function ingestTogether(deps: IngestDeps, events: PreparedEvent[]): Promis
     const event = eventAt(index);
     return { id: eventId, ...event };
   });
-  const stored = await insertEventsWithFanOut(db, {
-    now,
-    idempotencyTtlMs: IDEMPOTENCY_TTL_MS,
-    events: eventRows,
-    deliveryIdHead: newIdBlock('dlv'),
-  });
-  const storedById = new Map(stored.map((row) => [row.eventId, row.deliveryIds]));
+  const stored = await insertEventsWithFanOut(db, { now, idempotencyTtlMs: IDEMPOTENCY_TTL_MS, events: eventRows });
+  const storedById = new Map(stored.map((row) => [row.eventId, row.deliveries]));
 
   const lostRaces: number[] = [];
   for (const { index, eventId } of fresh) {
-    const deliveryIds = storedById.get(eventId);
-    if (deliveryIds) results[index] = { eventId, deliveries: deliveryIds.length, replayed: false };
+    const deliveries = storedById.get(eventId);
+    if (deliveries) results[index] = { eventId, deliveries: deliveries.length, replayed: false };
     else lostRaces.push(index);
   }
   if (lostRaces.length > 0) {
@@ -153,10 +159,10 @@ async function ingestTogether(deps: IngestDeps, events: PreparedEvent[]): Promis
     if (first) results[index] = first instanceof Error ? first : { ...first, replayed: true };
   }
 
-  const newDeliveryIds = stored.flatMap((row) => row.deliveryIds);
+  const newDeliveries = stored.flatMap((row) => row.deliveries);
   for (const row of eventRows) if (storedById.has(row.id)) deps.metrics.eventsReceived.inc({ event: row.type });
-  if (newDeliveryIds.length > 0) deps.metrics.deliveriesCreated.inc(newDeliveryIds.length);
-  await enqueueFirstAttempts(deps, newDeliveryIds);
+  if (newDeliveries.length > 0) deps.metrics.deliveriesCreated.inc(newDeliveries.length);
+  await enqueueCreated(deps.outbox, deps.logger, newDeliveries);
 
   return results.map((result) => {
     if (!result) throw new Error('ingest left an event without a result');

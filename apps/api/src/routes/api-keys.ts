@@ -2,7 +2,7 @@ import { isId, newId } from '@hooklane/core';
 import { Router } from 'express';
 import type { AppDeps } from '../deps.js';
 import { audit } from '../http/audit.js';
-import { authOf, forgetApiKeys, hashApiKey, requireAdmin } from '../http/auth.js';
+import { authOf, hashApiKey, requireAdmin } from '../http/auth.js';
 import { methodNotAllowed, notFound } from '../http/errors.js';
 import { errorResponses, registerRoute } from '../openapi/registry.js';
 import { createApiKeySchema, createdApiKeySchema, generateApiKey } from '../webhooks/api-keys.js';
@@ -26,7 +26,7 @@ registerRoute({
   responses: { 204: { description: 'Revoked' }, ...errorResponses(401, 403, 404) },
 });
 
-export function apiKeysRoutes({ db, logger }: AppDeps): Router {
+export function apiKeysRoutes({ db, logger, apiKeys }: AppDeps): Router {
   const router = Router();
 
   router
@@ -44,11 +44,8 @@ export function apiKeysRoutes({ db, logger }: AppDeps): Router {
     .route('/api-keys/:id')
     .delete(requireAdmin, async (req, res) => {
       const id = req.params.id;
-      const revoked = isId('key', id)
-        ? await db.apiKey.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: new Date() } })
-        : { count: 0 };
-      if (revoked.count === 0) throw notFound('API key');
-      forgetApiKeys(db);
+      const revoked = isId('key', id) ? await apiKeys.revokeKeys([id]) : 0;
+      if (revoked === 0) throw notFound('API key');
       audit(logger, 'api_key.revoked', authOf(res), { key_id: id });
       res.status(204).end();
     })

@@ -1,6 +1,6 @@
+import { enqueueCreated } from '@hooklane/db';
 import { Router } from 'express';
 import { deliveryDetailSchema, deliveryResponseSchema } from '../deliveries/delivery-schemas.js';
-import { enqueueFirstAttempts } from '../deliveries/enqueue.js';
 import {
   assertWebhookReceives,
   createRedelivery,
@@ -53,7 +53,7 @@ export function deliveriesRoutes(deps: AppDeps): Router {
       const original = await findDeliveryForAuth(db, authOf(res), req.params.id);
       assertWebhookReceives(original.webhook);
       const delivery = await createRedelivery(db, original);
-      await enqueueFirstAttempts(deps, [delivery.id]);
+      await enqueueCreated(deps.outbox, deps.logger, [delivery]);
       res.status(202).json(toDeliveryResponse(delivery));
     })
     .all(methodNotAllowed);

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { AppDeps } from '../deps.js';
 import { lineSpace } from '@hooklane/queue';
 import { waitForInFlightAttempts } from '../erasure/in-flight.js';
-import { authOf, forgetApiKeys, requireAdmin } from '../http/auth.js';
+import { authOf, requireAdmin } from '../http/auth.js';
 import { badRequest, notFound } from '../http/errors.js';
 import { errorResponses, registerRoute } from '../openapi/registry.js';
 import { teamIdSchema } from '../webhooks/schemas.js';
@@ -58,9 +58,9 @@ export function erasureRoutes(deps: AppDeps): Router {
     const raw = String(req.params.team_id);
     const parsed = teamIdSchema.safeParse(/^\d{1,10}$/.test(raw) ? Number(raw) : NaN);
     if (!parsed.success) throw badRequest('team_id must be a positive integer', [{ path: 'team_id', message: 'expected a positive integer' }]);
+    // Refused by every API process within a second (api-key-cache.ts), before the rows go.
+    await deps.apiKeys.revokeTeam(parsed.data);
     const first = await eraseTeam(db, parsed.data);
-    // This process refuses the keys at once; other API processes per auth.ts's revocation.
-    forgetApiKeys(db);
     await inFlight(first.webhookIds);
     // Rows an ingest racing the first pass committed after it (see eraseTeam).
     const late = await eraseTeam(db, parsed.data, first.webhookIds);

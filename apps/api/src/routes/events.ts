@@ -11,7 +11,6 @@ import {
   eventResponseSchema,
   MAX_BATCH_EVENTS,
 } from '../ingest/event-schemas.js';
-import { ingestEvents } from '../ingest/ingest-events.js';
 import { prepareBatch } from '../ingest/prepare-batch.js';
 import { IDEMPOTENCY_HEADER, parseIdempotencyHeader, prepareEvent } from '../ingest/prepare-event.js';
 import { errorResponses, registerRoute } from '../openapi/registry.js';
@@ -63,7 +62,7 @@ export function eventsRoutes(deps: AppDeps): Router {
     .post(async (req, res) => {
       const headerKey = parseIdempotencyHeader(req.get(IDEMPOTENCY_HEADER));
       const event = prepareEvent(req.body, authOf(res), headerKey);
-      const [result] = await ingestEvents(deps, [event]);
+      const [result] = await deps.ingest([event]);
       if (result?.replayed) res.set('Idempotent-Replayed', 'true');
       res.status(202).json({ event_id: result?.eventId, deliveries: result?.deliveries });
     })
@@ -75,7 +74,7 @@ export function eventsRoutes(deps: AppDeps): Router {
       const headerKey = parseIdempotencyHeader(req.get(IDEMPOTENCY_HEADER));
       const items = prepareBatch(req.body, authOf(res), headerKey);
       const valid = items.flatMap((item) => (item.ok ? [item.event] : []));
-      const stored = await ingestEvents(deps, valid);
+      const stored = await deps.ingest(valid);
       let next = 0;
       const results = items.map((item) => {
         if (!item.ok) return errorBody(item.error.code, item.error.message, item.error.details);

@@ -1,14 +1,9 @@
+import { withTimeout } from '@hooklane/core';
 import { Router } from 'express';
 import type { AppDeps } from '../deps.js';
 
 const READY_TIMEOUT_MS = 1500;
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return Promise.race([
-    promise,
-    new Promise<T>((_, reject) => setTimeout(() => reject(new Error('timeout')), ms).unref()),
-  ]);
-}
 
 export function healthRoutes({ db, redis, metrics }: Pick<AppDeps, 'db' | 'redis' | 'metrics'>): Router {
   const router = Router();

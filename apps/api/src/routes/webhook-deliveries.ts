@@ -1,3 +1,4 @@
+import { enqueueCreated } from '@hooklane/db';
 import { Router } from 'express';
 import {
   deliveryPageSchema,
@@ -7,7 +8,6 @@ import {
   testInputSchema,
   testResultSchema,
 } from '../deliveries/delivery-schemas.js';
-import { enqueueFirstAttempts } from '../deliveries/enqueue.js';
 import { assertWebhookReceives, listWebhookDeliveries, recoverWebhook } from '../deliveries/queries.js';
 import { toDeliveryResponse } from '../deliveries/serialize.js';
 import { sendTestPing } from '../deliveries/test-ping.js';
@@ -97,7 +97,7 @@ export function webhookDeliveriesRoutes(deps: AppDeps): Router {
       const { since } = parseInput(recoverInputSchema, req.body);
       assertWebhookReceives(webhook);
       const created = await recoverWebhook(db, webhook, new Date(since));
-      await enqueueFirstAttempts(deps, created.map((delivery) => delivery.id));
+      await enqueueCreated(deps.outbox, deps.logger, created);
       res.status(202).json({ count: created.length });
     })
     .all(methodNotAllowed);

@@ -1,0 +1,1 @@
+export { createLogger, REDACT_PATHS } from './logger.js';
