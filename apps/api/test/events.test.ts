@@ -122,7 +122,8 @@ describe('POST /v1/events fan-out', () => {
     for (const delivery of got.body.deliveries) {
       expect(delivery).toEqual({ id: expect.stringMatching(/^dlv_/), webhook_id: expect.any(String), status: 'pending' });
       const job = await api.deps.queue.getJob(deliverJobId(delivery.id, 1));
-      expect(job?.data).toEqual({ deliveryId: delivery.id, attempt: 1 });
+      // Ids only; a job exists once its webhook's line granted it a slot (docs/delivery-path.md).
+      expect(job?.data).toEqual({ deliveryId: delivery.id, attempt: 1, webhookId: delivery.webhook_id, leased: 1 });
     }
     const rows = await api.deps.db.delivery.findMany({ where: { eventId: res.body.event_id } });
     for (const row of rows) {

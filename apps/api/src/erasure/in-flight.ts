@@ -1,4 +1,4 @@
-import { webhookLineKeys } from '@hooklane/queue';
+import { deliverJobId, parseLineEntry, webhookLineKeys, type DeliveryQueue } from '@hooklane/queue';
 import type { Redis } from 'ioredis';
 
 /**
@@ -6,11 +6,16 @@ import type { Redis } from 'ioredis';
  * delivery a moment before the erasure committed may still be about to send it. Workers
  * hold a lease per attempt in their webhook's line (apps/worker/src/webhook-line.ts: the
  * sorted set `slots` of packages/queue/src/line-keys.ts) from before the request until after
- * it, so the erasure waits for the slots held once it has committed to be given back.
+ * it, so the erasure waits for the leases held once it has committed to be given back.
+ *
+ * A lease granted when the delivery was queued, whose job no worker has fetched yet, is not
+ * an attempt in flight: that job will load the delivery after the commit and find nothing.
+ * Waiting for it would hold the answer for a whole lease (45 s) whenever no worker runs.
  */
 
 export interface InFlightWait {
   redis: Redis;
+  queue: DeliveryQueue;
   /** The queue's key space (lineSpace(queue)), under which the line keys live. */
   space: string;
   webhookIds: string[];
@@ -19,13 +24,14 @@ export interface InFlightWait {
    * normally a millisecond); slots taken in that window are waited for too.
    */
   settleMs?: number;
-  /** Longest wait: a webhook's longest attempt (60 s timeout) plus margin; a crashed holder's slot lapses in 30 s. */
+  /** Longest wait: a webhook's longest attempt (60 s timeout) plus margin; a crashed holder's lease lapses in 45 s. */
   timeoutMs?: number;
   /** Injected so tests can count polls; defaults to a timer. */
   sleep?: (ms: number) => Promise<void>;
 }
 
 const POLL_MS = 25;
+const NOT_STARTED = new Set(['waiting', 'delayed', 'prioritized', 'waiting-children']);
 
 export async function waitForInFlightAttempts(options: InFlightWait): Promise<boolean> {
   const { redis, space, webhookIds } = options;
@@ -34,28 +40,41 @@ export async function waitForInFlightAttempts(options: InFlightWait): Promise<bo
   const deadline = Date.now() + (options.timeoutMs ?? 65_000);
   await sleep(options.settleMs ?? 100);
   const keys = webhookIds.map((id) => webhookLineKeys(space, id).slots);
-  // Only the slots held now matter: attempts admitted later loaded the delivery after the
+  // Only the leases held now matter: attempts started later loaded the delivery after the
   // erasure committed and found nothing to send.
-  let waiting = await heldTokens(redis, keys);
+  let waiting = await startedOnly(options.queue, await heldLeases(redis, keys));
   while (waiting.size > 0) {
     if (Date.now() >= deadline) return false;
     await sleep(POLL_MS);
-    const held = await heldTokens(redis, keys);
-    waiting = new Set([...waiting].filter((token) => held.has(token)));
+    const held = await heldLeases(redis, keys);
+    waiting = new Set([...waiting].filter((lease) => held.has(lease)));
   }
   return true;
 }
 
-async function heldTokens(redis: Redis, keys: string[]): Promise<Set<string>> {
+/** Leases as `<slots key> <entry>`; scores are expiry times, so a lapsed lease (crashed holder) no longer counts. */
+async function heldLeases(redis: Redis, keys: string[]): Promise<Set<string>> {
   const pipeline = redis.pipeline();
-  // Scores are expiry times; a lapsed slot (crashed holder) no longer counts.
   const now = Date.now();
   for (const key of keys) pipeline.zrangebyscore(key, now, '+inf');
   const results = (await pipeline.exec()) ?? [];
-  const tokens = new Set<string>();
+  const leases = new Set<string>();
   results.forEach(([err, value], i) => {
     if (err) throw err;
-    for (const token of value as string[]) tokens.add(`${keys[i]} ${token}`);
+    for (const entry of value as string[]) leases.add(`${keys[i]} ${entry}`);
   });
-  return tokens;
+  return leases;
+}
+
+/** Drops leases whose job still waits in BullMQ; a handed-off delivery has no job and counts as started. */
+async function startedOnly(queue: DeliveryQueue, leases: Set<string>): Promise<Set<string>> {
+  const started = new Set<string>();
+  await Promise.all(
+    [...leases].map(async (lease) => {
+      const { deliveryId, attempt } = parseLineEntry(lease.slice(lease.indexOf(' ') + 1));
+      const state = await queue.getJobState(deliverJobId(deliveryId, attempt));
+      if (!NOT_STARTED.has(state)) started.add(lease);
+    }),
+  );
+  return started;
 }

@@ -42,7 +42,7 @@ export function erasureRoutes(deps: AppDeps): Router {
   const { db } = deps;
   const router = Router();
   const inFlight = (webhookIds: string[]) =>
-    waitForInFlightAttempts({ redis: deps.redis, space: lineSpace(deps.queue), webhookIds });
+    waitForInFlightAttempts({ redis: deps.redis, queue: deps.queue, space: lineSpace(deps.queue), webhookIds });
 
   router.delete('/events/:id', async (req, res) => {
     const id = req.params.id;

@@ -143,6 +143,32 @@ export type EventBatchInput = {
   events: EventInput[];
 };
 
+export type PortalSession = {
+  /** Bearer token for the team routes the session may use */
+  token: string;
+  /** The dashboard opened on this session, to embed in an iframe */
+  url: string;
+  expires_at: string;
+};
+
+export type PortalSessionCreate = {
+  /** The emitting platform's team id */
+  team_id: number;
+  /** Limit the session to this project's webhooks */
+  project_id?: number | null;
+  /** Seconds until the session ends */
+  expires_in?: number;
+  /** Only reads are allowed */
+  read_only?: boolean;
+};
+
+export type ErasedTeam = {
+  webhooks: number;
+  events: number;
+  deliveries: number;
+  api_keys: number;
+};
+
 export type CreatedWebhook = {
   id: string;
   team_id: number;
@@ -189,7 +215,7 @@ export type WebhookCreate = {
   headers?: {
     [key: string]: string;
   };
-  /** Signing secret; generated (whsec_ + base64 of 24 random bytes) when omitted */
+  /** Signing secret; generated (whsec_ + base64 of 24 random bytes) when omitted. One starting with whsec_ must continue with standard base64 of 16 to 64 bytes. */
   secret?: string;
   /** Retries after the first attempt */
   retries_count?: number;
@@ -373,12 +399,37 @@ export interface Operations {
     status: 200;
     response: Event;
   };
+  "DELETE /v1/events/{id}": {
+    path: {
+      id: string;
+    };
+    query: never;
+    body: never;
+    status: 204;
+    response: void;
+  };
   "POST /v1/events/batch": {
     path: never;
     query: never;
     body: EventBatchInput;
     status: 202;
     response: EventBatchResult;
+  };
+  "POST /v1/portal-sessions": {
+    path: never;
+    query: never;
+    body: PortalSessionCreate;
+    status: 201;
+    response: PortalSession;
+  };
+  "DELETE /v1/teams/{team_id}": {
+    path: {
+      team_id: string;
+    };
+    query: never;
+    body: never;
+    status: 200;
+    response: ErasedTeam;
   };
   "GET /v1/webhooks": {
     path: never;
@@ -474,7 +525,7 @@ export interface Operations {
     };
     query: never;
     body: {
-      /** Signing secret; generated (whsec_ + base64 of 24 random bytes) when omitted */
+      /** Signing secret; generated (whsec_ + base64 of 24 random bytes) when omitted. One starting with whsec_ must continue with standard base64 of 16 to 64 bytes. */
       secret?: string;
     };
     status: 200;
