@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { filterStillPending, findSweepCandidates, type Db, type SweepCandidate } from '@hooklane/db';
-import { deliverJobId, enqueueDeliveries, type DeliveryQueue, type DeliveryToEnqueue } from '@hooklane/queue';
-import type { Redis } from 'ioredis';
+import { deliverJobId, enqueueDeliveries, type DeliveryQueue, type DeliveryToEnqueue, type RedisClient } from '@hooklane/queue';
 import type { Logger } from 'pino';
 
 /**
@@ -22,7 +21,7 @@ export interface SweeperOptions {
   /** Deliveries looked at per sweep. */
   batchSize?: number;
   /** For the lock that lets one of N workers sweep per interval; without it each worker sweeps (still safe). */
-  redis?: Redis | undefined;
+  redis?: RedisClient | undefined;
 }
 
 export interface Sweeper {

@@ -170,8 +170,11 @@ export interface WebhookGate {
 
 export interface WebhookGateOptions {
   redis: ScriptClient;
-  /** Key prefix (the queue prefix), so installs sharing a Redis do not share limits. */
-  prefix: string;
+  /**
+   * Key prefix (the queue prefix), so installs sharing a Redis do not share limits; or, per
+   * webhook, one that holds its partition's hash tag (Redis Cluster: a script's keys share a slot).
+   */
+  prefix: string | ((webhookId: string) => string);
   /** How long a slot outlives a holder that stopped renewing it (a crashed worker). */
   slotTtlMs: number;
   /** Longest a waiter sleeps before checking again on its own. */
@@ -191,12 +194,13 @@ export function createWebhookGate(options: WebhookGateOptions): WebhookGate {
   const { redis, prefix, slotTtlMs } = options;
   const maxWaitMs = options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS;
   const lineGraceMs = options.lineGraceMs ?? DEFAULT_LINE_GRACE_MS;
+  const prefixOf = typeof prefix === 'string' ? () => prefix : prefix;
   const keys = (webhookId: string) => [
-    `${prefix}:inflight:${webhookId}`,
-    `${prefix}:rate:${webhookId}`,
-    `${prefix}:line:${webhookId}`,
-    `${prefix}:line-exp:${webhookId}`,
-    `${prefix}:ticket:${webhookId}`,
+    `${prefixOf(webhookId)}:inflight:${webhookId}`,
+    `${prefixOf(webhookId)}:rate:${webhookId}`,
+    `${prefixOf(webhookId)}:line:${webhookId}`,
+    `${prefixOf(webhookId)}:line-exp:${webhookId}`,
+    `${prefixOf(webhookId)}:ticket:${webhookId}`,
   ];
   const report = (err: unknown) => options.onError?.(err);
 

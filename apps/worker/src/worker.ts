@@ -2,7 +2,7 @@ import type { LookupFunction } from 'node:net';
 import { Worker, type ConnectionOptions } from 'bullmq';
 import type { Config } from '@hooklane/core';
 import type { Db } from '@hooklane/db';
-import { QUEUE_NAMES, type DeliverJobData, type DeliveryQueue } from '@hooklane/queue';
+import { gateKeyPrefix, isRedisClient, type DeliverJobData, type DeliveryQueue, type RedisClient } from '@hooklane/queue';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { createDefaultPolicies, type DeliveryPolicies } from './attempt-policies.js';
@@ -58,7 +58,7 @@ export async function startDeliveryWorker(deps: WorkerDeps): Promise<RunningWork
     isRefused: deps.isRefusedAddress,
   });
   const http = createHttpClient(guard);
-  const redis = deps.connection instanceof Redis ? deps.connection : undefined;
+  const redis = isRedisClient(deps.connection) ? deps.connection : undefined;
   // Given connection options instead of a connection, the limits get one of their own.
   let ownRedis: Redis | undefined;
   const policies =
@@ -81,7 +81,8 @@ export async function startDeliveryWorker(deps: WorkerDeps): Promise<RunningWork
   });
   const processor = createDeliveryProcessor({ db, queue, logger, metrics, http, policies, outage });
 
-  const worker = new Worker<DeliverJobData>(QUEUE_NAMES.deliveries, processor, {
+  // The queue's own name: partitioned and cluster layouts carry a hash tag in it.
+  const worker = new Worker<DeliverJobData>(queue.name, processor, {
     connection: deps.connection,
     prefix: config.queuePrefix,
     concurrency: config.workerConcurrency,
@@ -158,11 +159,12 @@ export async function startDeliveryWorker(deps: WorkerDeps): Promise<RunningWork
  * promoted from delayed to waiting; one that is gone (finished, removed by a flush) gives
  * up its place so it cannot hold the line.
  */
-function createGate(client: Redis, deps: WorkerDeps): WebhookGate {
+function createGate(client: RedisClient, deps: WorkerDeps): WebhookGate {
   const { queue, logger, config } = deps;
   const gate: WebhookGate = createWebhookGate({
     redis: client,
-    prefix: config.queuePrefix,
+    // Each webhook's keys in its partition's slot, so every gate script touches one cluster slot.
+    prefix: (webhookId) => gateKeyPrefix(config, webhookId),
     slotTtlMs: LOCK_DURATION_MS,
     wake(webhookId, jobIds) {
       for (const jobId of jobIds) {

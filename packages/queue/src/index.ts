@@ -11,3 +11,21 @@ export {
 } from './producer.js';
 export { registerQueueGauge, QUEUE_GAUGE_STATES } from './metrics.js';
 export { defineRedisScript, type RedisScript, type ScriptClient } from './redis-script.js';
+export {
+  connectRedis,
+  isRedisClient,
+  type RedisClient,
+  type RedisMode,
+  type RedisSettings,
+} from './connection.js';
+export {
+  createDeliveryQueues,
+  createSingleDeliveryQueue,
+  deliveryQueueName,
+  enqueueToPartitions,
+  gateKeyPrefix,
+  partitionOfWebhook,
+  type DeliveryQueues,
+  type PartitionedDelivery,
+  type QueueLayout,
+} from './partitions.js';
