@@ -2,7 +2,7 @@ import type { LookupFunction } from 'node:net';
 import { Worker, type ConnectionOptions } from 'bullmq';
 import type { Config } from '@hooklane/core';
 import type { Db } from '@hooklane/db';
-import { gateKeyPrefix, isRedisClient, type DeliverJobData, type DeliveryQueue, type RedisClient } from '@hooklane/queue';
+import { gateKeyPrefix, isRedisClient, probePartitions, type DeliverJobData, type DeliveryQueue, type RedisClient } from '@hooklane/queue';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { createDefaultPolicies, type DeliveryPolicies } from './attempt-policies.js';
@@ -141,7 +141,7 @@ export async function startDeliveryWorker(deps: WorkerDeps): Promise<RunningWork
       timer = setTimeout(() => resolve(false), HEALTH_TIMEOUT_MS);
     });
     const probe = (async () => {
-      if (redis) return redis.status === 'ready' && (await redis.ping()) === 'PONG';
+      if (redis) return redis.status === 'ready' && (await probePartitions(redis, config).then(() => true));
       return (await worker.getBackend().client).status === 'ready';
     })().catch(() => false);
     try {

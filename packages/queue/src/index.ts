@@ -25,6 +25,7 @@ export {
   enqueueToPartitions,
   gateKeyPrefix,
   partitionOfWebhook,
+  probePartitions,
   type DeliveryQueues,
   type PartitionedDelivery,
   type QueueLayout,

@@ -1,6 +1,6 @@
 import { Queue, type ConnectionOptions } from 'bullmq';
 import { partitionHashTag, webhookPartition } from '@hooklane/core';
-import type { RedisMode } from './connection.js';
+import type { RedisClient, RedisMode } from './connection.js';
 import { QUEUE_NAMES } from './names.js';
 import { DEFAULT_JOB_OPTIONS, enqueueDeliveries, type DeliveryQueue, type DeliveryToEnqueue } from './producer.js';
 
@@ -91,4 +91,15 @@ export function createSingleDeliveryQueue(layout: QueueLayout, connection: Conne
     throw new Error(`QUEUE_PARTITIONS=${layout.queuePartitions}: this build runs one partition per install; set QUEUE_PARTITIONS=1`);
   }
   return createDeliveryQueues(layout, connection).all[0]!;
+}
+
+/**
+ * Resolves when every partition's master answers: one keyed read per partition, which a
+ * cluster client routes to the master holding that partition's slot (a PING would reach
+ * any one node and miss a dead shard). Rejects when any of them fails.
+ */
+export async function probePartitions(client: RedisClient, layout: QueueLayout): Promise<void> {
+  await Promise.all(
+    Array.from({ length: layout.queuePartitions }, (_, p) => client.exists(`${layout.queuePrefix}:${deliveryQueueName(layout, p)}:meta`)),
+  );
 }
