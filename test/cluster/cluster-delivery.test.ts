@@ -3,7 +3,7 @@ import { keySlot, partitionHashTag } from '@hooklane/core';
 import { connectRedis, deliveryQueueName, type RedisClient } from '@hooklane/queue';
 import request from 'supertest';
 import { startReceiver, type Receiver } from '../../apps/worker/test/receiver.js';
-import { spawnWorker, waitForStart, type WorkerProcess } from '../../apps/worker/test/spawn-worker.js';
+import { metricsPort, spawnWorker, waitForStart, type WorkerProcess } from '../../apps/worker/test/spawn-worker.js';
 import { startTestApi, type TestApi } from '../support/api.js';
 import { startRedisCluster, type RedisCluster } from '../support/redis-cluster.js';
 import { waitUntil } from '../chaos/chaos-helpers.js';
@@ -111,6 +111,12 @@ describe('REDIS_MODE=cluster', () => {
     expect(deliveries).toHaveLength(total);
     expect(deliveries.filter((d) => !seen.has(d.id))).toEqual([]);
     for (let i = 0; i < WEBHOOKS; i++) expect(receiver.to(`/hook/${i}`).length).toBeGreaterThanOrEqual(EVENTS);
+
+    // Health covers the cluster: the worker's /healthz and the API's /readyz read every partition's master.
+    expect((await fetch(`http://127.0.0.1:${metricsPort(survivor!)}/healthz`)).status).toBe(200);
+    const ready = await request(api.app).get('/readyz');
+    expect(ready.status).toBe(200);
+    expect(ready.body.checks.redis).toBe('ok');
 
     survivor!.child.kill('SIGTERM');
     expect(await survivor!.exited).toBe(0);
