@@ -1,6 +1,6 @@
 import { parseConfig, type Config } from '@hooklane/core';
 import { createDb } from '@hooklane/db';
-import { createDeliveryQueue, createRedisConnection } from '@hooklane/queue';
+import { connectRedis, createSingleDeliveryQueue } from '@hooklane/queue';
 import { pino } from 'pino';
 import { createApp } from '../../apps/api/src/app.js';
 import type { AppDeps } from '../../apps/api/src/deps.js';
@@ -36,8 +36,8 @@ export async function startTestApi(label: string, env: Record<string, string> = 
     ...env,
   });
   const db = createDb(config.databaseUrl, { connectionTimeoutMs: config.dbTimeoutMs });
-  const redis = createRedisConnection(config.redisUrl, 'producer');
-  const queue = createDeliveryQueue({ connection: redis, prefix });
+  const redis = connectRedis(config, 'producer');
+  const queue = createSingleDeliveryQueue(config, redis);
   const logger = pino({ level: config.logLevel });
   const deps: AppDeps = { config, db, redis, queue, logger, metrics: createApiMetrics(queue) };
   return {
@@ -50,7 +50,7 @@ export async function startTestApi(label: string, env: Record<string, string> = 
       await queue.close();
       await db.$disconnect();
       redis.disconnect();
-      await deletePrefix(prefix);
+      if (config.redisMode === 'standalone') await deletePrefix(prefix, config.redisUrl);
       await database.drop();
     },
   };

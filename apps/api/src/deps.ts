@@ -1,7 +1,6 @@
 import type { Config } from '@hooklane/core';
 import type { Db } from '@hooklane/db';
-import type { DeliveryQueue } from '@hooklane/queue';
-import type { Redis } from 'ioredis';
+import type { DeliveryQueue, RedisClient } from '@hooklane/queue';
 import type { Logger } from 'pino';
 import type { ApiMetrics } from './metrics.js';
 
@@ -9,7 +8,8 @@ import type { ApiMetrics } from './metrics.js';
 export interface AppDeps {
   config: Config;
   db: Db;
-  redis: Redis;
+  /** A producer connection in any REDIS_MODE (a Redis, or a Cluster). */
+  redis: RedisClient;
   queue: DeliveryQueue;
   logger: Logger;
   metrics: ApiMetrics;

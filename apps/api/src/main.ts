@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { parseConfig } from '@hooklane/core';
 import { createDb } from '@hooklane/db';
-import { createDeliveryQueue, createRedisConnection } from '@hooklane/queue';
+import { connectRedis, createSingleDeliveryQueue } from '@hooklane/queue';
 import { createApp } from './app.js';
 import { createApiServer } from './http/server.js';
 import { createMetricsApp } from './metrics-app.js';
@@ -11,9 +11,9 @@ import { createApiMetrics } from './metrics.js';
 const config = parseConfig(process.env);
 const logger = createLogger(config.logLevel);
 const db = createDb(config.databaseUrl, { connectionTimeoutMs: config.dbTimeoutMs, poolSize: config.dbPoolSize });
-const redis = createRedisConnection(config.redisUrl, 'producer');
+const redis = connectRedis(config, 'producer');
 redis.on('error', (err) => logger.warn({ err: { message: err.message } }, 'redis error'));
-const queue = createDeliveryQueue({ connection: redis, prefix: config.queuePrefix });
+const queue = createSingleDeliveryQueue(config, redis);
 
 const metrics = createApiMetrics(queue);
 const deps = { config, db, redis, queue, logger, metrics };

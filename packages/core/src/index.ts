@@ -5,3 +5,4 @@ export * from './retry-delay.js';
 export * from './config.js';
 export * from './ids.js';
 export * from './private-address.js';
+export * from './partitions.js';

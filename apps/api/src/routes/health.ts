@@ -1,3 +1,4 @@
+import { probePartitions } from '@hooklane/queue';
 import { Router } from 'express';
 import type { AppDeps } from '../deps.js';
 
@@ -10,7 +11,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   ]);
 }
 
-export function healthRoutes({ db, redis, metrics }: Pick<AppDeps, 'db' | 'redis' | 'metrics'>): Router {
+export function healthRoutes({ config, db, redis, metrics }: Pick<AppDeps, 'config' | 'db' | 'redis' | 'metrics'>): Router {
   const router = Router();
   router.get('/metrics', async (_req, res, next) => {
     try {
@@ -25,7 +26,8 @@ export function healthRoutes({ db, redis, metrics }: Pick<AppDeps, 'db' | 'redis
   router.get('/readyz', async (_req, res) => {
     const [postgres, redisOk] = await Promise.all([
       withTimeout(db.$queryRaw`SELECT 1`, READY_TIMEOUT_MS).then(() => true, () => false),
-      withTimeout(redis.ping(), READY_TIMEOUT_MS).then(() => true, () => false),
+      // Every partition's master, not just any node: a dead shard stops the partitions it holds.
+      withTimeout(probePartitions(redis, config), READY_TIMEOUT_MS).then(() => true, () => false),
     ]);
     const ready = postgres && redisOk;
     res.status(ready ? 200 : 503).json({
