@@ -1,6 +1,6 @@
 import { parseConfig, type Config } from '@hooklane/core';
 import { createDb } from '@hooklane/db';
-import { createDeliveryQueue, createRedisConnection } from '@hooklane/queue';
+import { connectRedis, createSingleDeliveryQueue } from '@hooklane/queue';
 import { pino } from 'pino';
 import { createApp } from '../../apps/api/src/app.js';
 import { buildAppDeps, type AppDeps } from '../../apps/api/src/deps.js';
@@ -36,10 +36,10 @@ export async function startTestApi(label: string, env: Record<string, string> = 
     ...env,
   });
   const db = createDb(config.databaseUrl, { connectionTimeoutMs: config.dbTimeoutMs });
-  const redis = createRedisConnection(config.redisUrl, 'producer');
-  const queue = createDeliveryQueue({ connection: redis, prefix });
+  const redis = connectRedis(config, 'producer');
+  const queue = createSingleDeliveryQueue(config, redis);
   const logger = pino({ level: config.logLevel });
-  const subscriber = createRedisConnection(config.redisUrl, 'worker');
+  const subscriber = connectRedis(config, 'worker');
   const deps = buildAppDeps({ config, db, redis, subscriber, queue, logger, metrics: createApiMetrics(queue) });
   await deps.apiKeys.start();
   return {
@@ -54,7 +54,7 @@ export async function startTestApi(label: string, env: Record<string, string> = 
       await db.$disconnect();
       redis.disconnect();
       subscriber.disconnect();
-      await deletePrefix(prefix);
+      if (config.redisMode === 'standalone') await deletePrefix(prefix, config.redisUrl);
       await database.drop();
     },
   };

@@ -1,7 +1,7 @@
 import type { LookupFunction } from 'node:net';
 import { parseConfig } from '@hooklane/core';
 import { createDb } from '@hooklane/db';
-import { createDeliveryQueue, createRedisConnection } from '@hooklane/queue';
+import { connectRedis, createSingleDeliveryQueue } from '@hooklane/queue';
 import { pino } from 'pino';
 import { createWorkerMetrics, type WorkerMetrics } from '../../apps/worker/src/metrics.js';
 import type { DeliveryPolicies } from '../../apps/worker/src/attempt-policies.js';
@@ -49,9 +49,9 @@ export async function startTestWorker(options: TestWorkerOptions): Promise<TestW
     ...options.env,
   });
   const db = createDb(config.databaseUrl, { connectionTimeoutMs: config.dbTimeoutMs });
-  const redis = createRedisConnection(config.redisUrl, 'worker');
+  const redis = connectRedis(config, 'worker');
   redis.on('error', () => undefined);
-  const queue = createDeliveryQueue({ connection: redis, prefix: config.queuePrefix });
+  const queue = createSingleDeliveryQueue(config, redis);
   const metrics = createWorkerMetrics(queue);
   const running = await startDeliveryWorker({
     config,

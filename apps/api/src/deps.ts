@@ -1,7 +1,6 @@
 import type { Config } from '@hooklane/core';
 import type { Db, OutboxQueue } from '@hooklane/db';
-import type { DeliveryQueue } from '@hooklane/queue';
-import type { Redis } from 'ioredis';
+import type { DeliveryQueue, RedisClient } from '@hooklane/queue';
 import type { Logger } from 'pino';
 import { createOutboxQueue } from './deliveries/enqueue.js';
 import { ApiKeyCache } from './http/api-key-cache.js';
@@ -12,9 +11,10 @@ import type { ApiMetrics } from './metrics.js';
 export interface ServiceDeps {
   config: Config;
   db: Db;
-  redis: Redis;
+  /** A producer connection in any REDIS_MODE (a Redis, or a Cluster). */
+  redis: RedisClient;
   /** A second connection for pub/sub (a subscribed connection takes no other commands). */
-  subscriber: Redis;
+  subscriber: RedisClient;
   queue: DeliveryQueue;
   logger: Logger;
   metrics: ApiMetrics;

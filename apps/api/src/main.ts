@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { parseConfig } from '@hooklane/core';
 import { createDb } from '@hooklane/db';
-import { createDeliveryQueue, createRedisConnection } from '@hooklane/queue';
+import { connectRedis, createSingleDeliveryQueue } from '@hooklane/queue';
 import { createApp } from './app.js';
 import { buildAppDeps } from './deps.js';
 import { createApiServer } from './http/server.js';
@@ -12,12 +12,12 @@ import { createApiMetrics } from './metrics.js';
 const config = parseConfig(process.env);
 const logger = createLogger(config.logLevel);
 const db = createDb(config.databaseUrl, { connectionTimeoutMs: config.dbTimeoutMs, poolSize: config.dbPoolSize });
-const redis = createRedisConnection(config.redisUrl, 'producer');
+const redis = connectRedis(config, 'producer');
 redis.on('error', (err) => logger.warn({ err: { message: err.message } }, 'redis error'));
-const queue = createDeliveryQueue({ connection: redis, prefix: config.queuePrefix });
+const queue = createSingleDeliveryQueue(config, redis);
 
 // Waits for Redis forever and resubscribes after a reconnect; until then keys are read from PostgreSQL.
-const subscriber = createRedisConnection(config.redisUrl, 'worker');
+const subscriber = connectRedis(config, 'worker');
 subscriber.on('error', (err) => logger.warn({ err: { message: err.message } }, 'redis subscriber error'));
 
 const metrics = createApiMetrics(queue);

@@ -1,6 +1,6 @@
 import { parseConfig } from '@hooklane/core';
 import { createAttemptRecorder, createDb, createDeliveryLoader } from '@hooklane/db';
-import { createDeliveryQueue, createRedisConnection } from '@hooklane/queue';
+import { connectRedis, createSingleDeliveryQueue } from '@hooklane/queue';
 import { createLogger } from './logger.js';
 import { createWorkerMetrics } from './metrics.js';
 import { startMetricsServer } from './metrics-server.js';
@@ -16,9 +16,9 @@ const db = createDb(config.databaseUrl, {
   connectionTimeoutMs: config.dbTimeoutMs,
   poolSize: config.dbPoolSize,
 });
-const redis = createRedisConnection(config.redisUrl, 'worker');
+const redis = connectRedis(config, 'worker');
 redis.on('error', (err) => logger.warn({ err: { message: err.message } }, 'redis error'));
-const queue = createDeliveryQueue({ connection: redis, prefix: config.queuePrefix });
+const queue = createSingleDeliveryQueue(config, redis);
 queue.on('error', (err) => logger.warn({ err: { message: err.message } }, 'queue error'));
 const metrics = createWorkerMetrics(queue);
 

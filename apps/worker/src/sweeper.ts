@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { filterStillPending, findDuePendingPage, findPendingPage, type Db, type PendingDelivery, type SweepCursor } from '@hooklane/db';
-import { deliverJobId, enqueueDeliveries, lineEntry, spaceKeys, type DeliveryQueue } from '@hooklane/queue';
-import type { Redis } from 'ioredis';
+import { deliverJobId, enqueueDeliveries, lineEntry, spaceKeys, type DeliveryQueue, type RedisClient } from '@hooklane/queue';
 import type { Logger } from 'pino';
 import type { WebhookLine } from './webhook-line.js';
 
@@ -32,7 +31,7 @@ export interface SweeperOptions {
   /** Pages looked at per sweep (the walk continues at the next sweep). */
   pagesPerSweep?: number;
   /** For the epoch key and the lock that lets one of N workers sweep per interval. */
-  redis?: Redis | undefined;
+  redis?: RedisClient | undefined;
 }
 
 export interface Sweeper {

@@ -6,8 +6,8 @@ import {
   withLineCommands,
   type DeliveryQueue,
   type LineClient,
+  type RedisClient,
 } from '@hooklane/queue';
-import type { Redis } from 'ioredis';
 
 /**
  * The worker's side of the per-webhook lines (scripts in packages/queue/src/line-scripts.ts,
@@ -51,7 +51,8 @@ export interface WebhookLine {
 export const RATE_WINDOW_MS = 1_050;
 
 export interface WebhookLineOptions {
-  redis: Redis;
+  /** Either mode's client; the keys below share the queue's hash tag, so one slot per script. */
+  redis: RedisClient;
   queue: DeliveryQueue;
   /** MAX_IN_FLIGHT_PER_WEBHOOK. */
   cap: number;

@@ -2,7 +2,7 @@ import type { LookupFunction } from 'node:net';
 import { Worker, type ConnectionOptions } from 'bullmq';
 import type { Config } from '@hooklane/core';
 import { createAttemptRecorder, createDeliveryLoader, type AttemptRecorder, type Db, type DeliveryLoader } from '@hooklane/db';
-import { QUEUE_NAMES, type DeliverJobData, type DeliveryQueue } from '@hooklane/queue';
+import { isRedisClient, probePartitions, type DeliverJobData, type DeliveryQueue } from '@hooklane/queue';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { createDefaultPolicies, type DeliveryPolicies } from './attempt-policies.js';
@@ -62,7 +62,7 @@ export async function startDeliveryWorker(deps: WorkerDeps): Promise<RunningWork
     isRefused: deps.isRefusedAddress,
   });
   const http = createHttpClient(guard);
-  const redis = deps.connection instanceof Redis ? deps.connection : undefined;
+  const redis = isRedisClient(deps.connection) ? deps.connection : undefined;
   // Given connection options instead of a connection, the lines get one of their own.
   const ownRedis = redis ? undefined : new Redis({ ...(deps.connection as RedisOptions), maxRetriesPerRequest: null });
   const lineRedis = (redis ?? ownRedis)!;
@@ -99,7 +99,8 @@ export async function startDeliveryWorker(deps: WorkerDeps): Promise<RunningWork
     stopping: () => stopping,
   });
 
-  const worker = new Worker<DeliverJobData>(QUEUE_NAMES.deliveries, processor, {
+  // The queue's own name: partitioned and cluster layouts carry a hash tag in it.
+  const worker = new Worker<DeliverJobData>(queue.name, processor, {
     connection: deps.connection,
     prefix: config.queuePrefix,
     concurrency: config.workerConcurrency,
@@ -161,7 +162,8 @@ export async function startDeliveryWorker(deps: WorkerDeps): Promise<RunningWork
       timer = setTimeout(() => resolve(false), HEALTH_TIMEOUT_MS);
     });
     const probe = (async () => {
-      if (redis) return redis.status === 'ready' && (await redis.ping()) === 'PONG';
+      // Every partition's master (a keyed read routed to its slot), not just any cluster node.
+      if (redis) return redis.status === 'ready' && (await probePartitions(redis, config).then(() => true));
       return (await worker.getBackend().client).status === 'ready';
     })().catch(() => false);
     try {

@@ -42,7 +42,18 @@ export interface Config {
   retentionDays: number;
   /** How often each worker tries the retention task (one worker at a time runs it). */
   retentionIntervalMs: number;
+  /** How REDIS_URL is read: one server, cluster seed nodes, or sentinels (v1.1). */
+  redisMode: RedisMode;
+  /** The master name Sentinel watches; set exactly when redisMode is 'sentinel'. */
+  redisSentinelName: string | undefined;
+  /** Number of delivery queues, each under its own cluster hash tag (v1.1). */
+  queuePartitions: number;
 }
+
+export const REDIS_MODES = ['standalone', 'cluster', 'sentinel'] as const;
+export type RedisMode = (typeof REDIS_MODES)[number];
+/** Upper bound on QUEUE_PARTITIONS: every worker runs a consumer per partition. */
+export const MAX_QUEUE_PARTITIONS = 256;
 
 export interface ConfigIssue {
   variable: string;
@@ -79,6 +90,8 @@ export const CONFIG_DEFAULTS = {
   PORTAL_FRAME_ANCESTORS: "'self'",
   RETENTION_DAYS: '30',
   RETENTION_INTERVAL_MS: '3600000',
+  REDIS_MODE: 'standalone',
+  QUEUE_PARTITIONS: '1',
 } as const;
 
 // Each variable carries its rule in words, so an error reads as a sentence an operator can act on.
@@ -111,6 +124,14 @@ function url(protocols: readonly string[], rule: string): Rule<string> {
   };
 }
 
+function urlList(protocols: readonly string[], rule: string): Rule<string> {
+  const one = url(protocols, rule).schema;
+  return {
+    rule,
+    schema: z.string().refine((value) => value.split(',').every((part) => one.safeParse(part.trim()).success)),
+  };
+}
+
 const BOOLEAN_WORDS: Readonly<Record<string, boolean>> = {
   true: true,
   false: false,
@@ -136,7 +157,7 @@ const MAX_MS = 2_147_483_647; // the largest delay setTimeout honours
 
 const rules = {
   DATABASE_URL: url(['postgres:', 'postgresql:'], 'be a postgres:// or postgresql:// URL'),
-  REDIS_URL: url(['redis:', 'rediss:'], 'be a redis:// or rediss:// URL'),
+  REDIS_URL: urlList(['redis:', 'rediss:'], 'be a redis:// or rediss:// URL (a comma-separated list of them in cluster and sentinel mode)'),
   PORT: integer(1, MAX_PORT, `be a port number from 1 to ${MAX_PORT}`),
   WORKER_CONCURRENCY: integer(1, Number.MAX_SAFE_INTEGER, 'be a positive integer'),
   METRICS_PORT: integer(0, MAX_PORT, `be a port number from 0 to ${MAX_PORT} (0 = any free port)`),
@@ -168,6 +189,15 @@ const rules = {
   PORTAL_ASSETS_DIR: { rule: 'be a directory path', schema: z.string().min(1) },
   RETENTION_DAYS: integer(0, 36_500, 'be a whole number of days from 0 (keep everything) to 36500'),
   RETENTION_INTERVAL_MS: integer(1000, MAX_MS, `be an integer of milliseconds from 1000 to ${MAX_MS}`),
+  REDIS_MODE: {
+    rule: `be one of ${REDIS_MODES.join(', ')}`,
+    schema: z
+      .string()
+      .transform((value) => value.toLowerCase())
+      .pipe(z.enum(REDIS_MODES)),
+  },
+  REDIS_SENTINEL_NAME: nonBlank,
+  QUEUE_PARTITIONS: integer(1, MAX_QUEUE_PARTITIONS, `be an integer from 1 to ${MAX_QUEUE_PARTITIONS}`),
 } satisfies Record<string, Rule<unknown>>;
 
 type Variable = keyof typeof rules;
@@ -200,6 +230,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       issues.push({ variable: name, message: `${name} must ${rule}${shown}` });
     }
   }
+  issues.push(...redisModeIssues(parsed));
   if (issues.length > 0) throw new ConfigError(issues);
 
   const p = parsed as { [K in Variable]: (typeof rules)[K] extends Rule<infer T> ? T : never };
@@ -229,5 +260,26 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     portalSecret: parsed.PORTAL_SECRET as string | undefined,
     portalFrameAncestors: p.PORTAL_FRAME_ANCESTORS,
     portalAssetsDir: parsed.PORTAL_ASSETS_DIR as string | undefined,
+    redisMode: p.REDIS_MODE,
+    redisSentinelName: parsed.REDIS_SENTINEL_NAME as string | undefined,
+    queuePartitions: p.QUEUE_PARTITIONS,
   };
+}
+
+/** The rules that tie REDIS_URL, REDIS_MODE, REDIS_SENTINEL_NAME and QUEUE_PREFIX together. */
+function redisModeIssues(parsed: Partial<Record<Variable, unknown>>): ConfigIssue[] {
+  const mode = parsed.REDIS_MODE as RedisMode | undefined;
+  const urls = typeof parsed.REDIS_URL === 'string' ? parsed.REDIS_URL.split(',') : [];
+  const issues: ConfigIssue[] = [];
+  if (mode === 'standalone' && urls.length > 1) {
+    issues.push({ variable: 'REDIS_URL', message: 'REDIS_URL must be a single URL when REDIS_MODE is standalone (a list needs REDIS_MODE=cluster or sentinel)' });
+  }
+  if (mode === 'sentinel' && parsed.REDIS_SENTINEL_NAME === undefined) {
+    issues.push({ variable: 'REDIS_SENTINEL_NAME', message: 'REDIS_SENTINEL_NAME must be set to the master name when REDIS_MODE is sentinel' });
+  }
+  // A hash tag in the prefix would pin every partition to one slot, undoing the partitioning.
+  if (mode === 'cluster' && typeof parsed.QUEUE_PREFIX === 'string' && /[{}]/.test(parsed.QUEUE_PREFIX)) {
+    issues.push({ variable: 'QUEUE_PREFIX', message: 'QUEUE_PREFIX must not contain { or } when REDIS_MODE is cluster: Hooklane adds the hash tags itself' });
+  }
+  return issues;
 }

@@ -6,3 +6,4 @@ export * from './config.js';
 export * from './ids.js';
 export * from './private-address.js';
 export * from './timeout.js';
+export * from './partitions.js';

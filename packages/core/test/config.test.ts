@@ -38,6 +38,9 @@ describe('parseConfig', () => {
       portalAssetsDir: undefined,
       retentionDays: 30,
       retentionIntervalMs: 3_600_000,
+      redisMode: 'standalone',
+      redisSentinelName: undefined,
+      queuePartitions: 1,
     });
   });
 
@@ -67,6 +70,8 @@ describe('parseConfig', () => {
       PORTAL_ASSETS_DIR: '/srv/dashboard',
       RETENTION_DAYS: '0',
       RETENTION_INTERVAL_MS: '60000',
+      REDIS_MODE: 'standalone',
+      QUEUE_PARTITIONS: '3',
     });
     expect(config).toEqual({
       databaseUrl: 'postgres://u:p@db:5432/x',
@@ -93,6 +98,9 @@ describe('parseConfig', () => {
       portalAssetsDir: '/srv/dashboard',
       retentionDays: 0,
       retentionIntervalMs: 60_000,
+      redisMode: 'standalone',
+      redisSentinelName: undefined,
+      queuePartitions: 3,
     });
   });
 
@@ -156,5 +164,33 @@ describe('parseConfig', () => {
     expect(errorOf(() => parseConfig({ MAX_IN_FLIGHT_PER_WEBHOOK: '1e3' })).message).toContain(
       'MAX_IN_FLIGHT_PER_WEBHOOK',
     );
+  });
+
+  describe('Redis modes (v1.1)', () => {
+    it('reads cluster seeds and sentinel lists', () => {
+      const cluster = parseConfig({ REDIS_MODE: 'cluster', REDIS_URL: 'redis://a:7000, redis://b:7001,rediss://c:7002' });
+      expect(cluster).toMatchObject({ redisMode: 'cluster', redisUrl: 'redis://a:7000, redis://b:7001,rediss://c:7002' });
+      const sentinel = parseConfig({ REDIS_MODE: 'Sentinel', REDIS_URL: 'redis://s1:26379,redis://s2:26379', REDIS_SENTINEL_NAME: 'mymaster' });
+      expect(sentinel).toMatchObject({ redisMode: 'sentinel', redisSentinelName: 'mymaster' });
+    });
+
+    it('refuses an unknown mode, a list in standalone mode and sentinel mode without a master name, naming each variable', () => {
+      expect(errorOf(() => parseConfig({ REDIS_MODE: 'replica' })).issues).toEqual([
+        { variable: 'REDIS_MODE', message: 'REDIS_MODE must be one of standalone, cluster, sentinel (got "replica")' },
+      ]);
+      expect(errorOf(() => parseConfig({ REDIS_URL: 'redis://a:1,redis://b:2' })).issues.map((i) => i.variable)).toEqual(['REDIS_URL']);
+      expect(errorOf(() => parseConfig({ REDIS_MODE: 'cluster', REDIS_URL: 'redis://a:1,http://b:2' })).message).toMatch(/REDIS_URL must be/);
+      expect(errorOf(() => parseConfig({ REDIS_MODE: 'sentinel' })).issues).toEqual([
+        { variable: 'REDIS_SENTINEL_NAME', message: 'REDIS_SENTINEL_NAME must be set to the master name when REDIS_MODE is sentinel' },
+      ]);
+    });
+
+    it('refuses a hash tag in QUEUE_PREFIX in cluster mode, and QUEUE_PARTITIONS outside 1..256', () => {
+      expect(errorOf(() => parseConfig({ REDIS_MODE: 'cluster', QUEUE_PREFIX: '{hl}' })).issues.map((i) => i.variable)).toEqual(['QUEUE_PREFIX']);
+      expect(parseConfig({ QUEUE_PREFIX: '{hl}' }).queuePrefix).toBe('{hl}');
+      for (const bad of ['0', '257', '1.5', 'two']) {
+        expect(errorOf(() => parseConfig({ QUEUE_PARTITIONS: bad })).issues.map((i) => i.variable)).toEqual(['QUEUE_PARTITIONS']);
+      }
+    });
   });
 });

@@ -25,3 +25,22 @@ export {
 } from './line-keys.js';
 export { withLineCommands, type LineClient, type LineCommandName } from './line-scripts.js';
 export { registerQueueGauge, QUEUE_GAUGE_STATES } from './metrics.js';
+export {
+  connectRedis,
+  isRedisClient,
+  type RedisClient,
+  type RedisMode,
+  type RedisSettings,
+} from './connection.js';
+export {
+  createDeliveryQueues,
+  createSingleDeliveryQueue,
+  deliveryQueueName,
+  enqueueToPartitions,
+  webhookKeySpace,
+  partitionOfWebhook,
+  probePartitions,
+  type DeliveryQueues,
+  type PartitionedDelivery,
+  type QueueLayout,
+} from './partitions.js';

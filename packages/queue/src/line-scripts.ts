@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 
 /**
  * The Lua side of the per-webhook delivery lines, registered on an ioredis client with
@@ -173,11 +173,12 @@ const COMMANDS = {
 
 export type LineCommandName = keyof typeof COMMANDS;
 type Call = (...keysAndArgs: Array<string | number>) => Promise<unknown>;
-export type LineClient = Redis & Record<LineCommandName, Call>;
+/** Either mode's client: in cluster mode every script's keys share one slot (the partition's hash tag). */
+export type LineClient = RedisClient & Record<LineCommandName, Call>;
 
 /** Registers the line scripts on a client (once; later calls find them there). */
-export function withLineCommands(client: Redis): LineClient {
-  const target = client as Redis & Partial<Record<LineCommandName, Call>>;
+export function withLineCommands(client: RedisClient): LineClient {
+  const target = client as RedisClient & Partial<Record<LineCommandName, Call>>;
   for (const [name, definition] of Object.entries(COMMANDS)) {
     if (typeof target[name as LineCommandName] !== 'function') client.defineCommand(name, definition);
   }

@@ -1,5 +1,5 @@
 import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
-import { Redis } from 'ioredis';
+import { isRedisClient } from './connection.js';
 import { QUEUE_NAMES } from './names.js';
 import { JOB_NAMES, deliverJobId, type DeliverJobData } from './jobs.js';
 import { DEFAULT_LINE_CAP, LEASE_MS, lineEntry, parseLineEntry, spaceKeys, webhookLineKeys } from './line-keys.js';
@@ -10,6 +10,8 @@ export type DeliveryQueue = Queue<DeliverJobData, unknown, typeof JOB_NAMES.deli
 export interface QueueOptions {
   connection: ConnectionOptions;
   prefix: string;
+  /** The partition's queue name (partitions.ts); `deliveries` when omitted. */
+  name?: string;
 }
 
 // Retries are ours (per-webhook count, delay and Retry-After), so BullMQ tries each job once.
@@ -24,8 +26,8 @@ export const DEFAULT_JOB_OPTIONS: JobsOptions = {
 /** Nobody reads BullMQ's event stream (we use no QueueEvents); a short one is trimmed cheaply. */
 export const EVENTS_MAX_LEN = 10;
 
-export function createDeliveryQueue({ connection, prefix }: QueueOptions): DeliveryQueue {
-  return new Queue(QUEUE_NAMES.deliveries, {
+export function createDeliveryQueue({ connection, prefix, name }: QueueOptions): DeliveryQueue {
+  return new Queue(name ?? QUEUE_NAMES.deliveries, {
     connection,
     prefix,
     defaultJobOptions: DEFAULT_JOB_OPTIONS,
@@ -50,7 +52,7 @@ export function lineSpace(queue: DeliveryQueue): string {
 /** The queue's own ioredis connection with the line scripts registered on it. */
 export function lineClient(queue: DeliveryQueue): LineClient {
   const connection = queue.opts.connection;
-  if (!(connection instanceof Redis)) throw new Error('the delivery queue must be made with an ioredis connection (createRedisConnection)');
+  if (!isRedisClient(connection)) throw new Error('the delivery queue must be made with an ioredis connection (connectRedis)');
   return withLineCommands(connection);
 }
 

@@ -1,5 +1,4 @@
-import { deliverJobId, parseLineEntry, webhookLineKeys, type DeliveryQueue } from '@hooklane/queue';
-import type { Redis } from 'ioredis';
+import { deliverJobId, parseLineEntry, webhookLineKeys, type DeliveryQueue, type RedisClient } from '@hooklane/queue';
 
 /**
  * "Nothing is sent after the answer" needs more than deleting rows: a worker that loaded a
@@ -14,7 +13,7 @@ import type { Redis } from 'ioredis';
  */
 
 export interface InFlightWait {
-  redis: Redis;
+  redis: RedisClient;
   queue: DeliveryQueue;
   /** The queue's key space (lineSpace(queue)), under which the line keys live. */
   space: string;
@@ -53,7 +52,7 @@ export async function waitForInFlightAttempts(options: InFlightWait): Promise<bo
 }
 
 /** Leases as `<slots key> <entry>`; scores are expiry times, so a lapsed lease (crashed holder) no longer counts. */
-async function heldLeases(redis: Redis, keys: string[]): Promise<Set<string>> {
+async function heldLeases(redis: RedisClient, keys: string[]): Promise<Set<string>> {
   const pipeline = redis.pipeline();
   const now = Date.now();
   for (const key of keys) pipeline.zrangebyscore(key, now, '+inf');

@@ -1,6 +1,6 @@
 import { withTimeout } from '@hooklane/core';
 import type { Db } from '@hooklane/db';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@hooklane/queue';
 import type { Logger } from 'pino';
 
 /**
@@ -30,9 +30,9 @@ export interface CachedKey {
 export interface ApiKeyCacheDeps {
   db: Db;
   /** Commands (stamp reads and bumps, publish). */
-  redis: Redis;
+  redis: RedisClient;
   /** A connection of its own: a subscribed ioredis connection takes no other commands. */
-  subscriber: Redis;
+  subscriber: RedisClient;
   /** Keys and channel live under this prefix (the queue prefix), so test runs do not meet. */
   prefix: string;
   logger: Logger;

@@ -1,11 +1,12 @@
 import { withTimeout } from '@hooklane/core';
+import { probePartitions } from '@hooklane/queue';
 import { Router } from 'express';
 import type { AppDeps } from '../deps.js';
 
 const READY_TIMEOUT_MS = 1500;
 
 
-export function healthRoutes({ db, redis, metrics }: Pick<AppDeps, 'db' | 'redis' | 'metrics'>): Router {
+export function healthRoutes({ config, db, redis, metrics }: Pick<AppDeps, 'config' | 'db' | 'redis' | 'metrics'>): Router {
   const router = Router();
   router.get('/metrics', async (_req, res, next) => {
     try {
@@ -20,7 +21,8 @@ export function healthRoutes({ db, redis, metrics }: Pick<AppDeps, 'db' | 'redis
   router.get('/readyz', async (_req, res) => {
     const [postgres, redisOk] = await Promise.all([
       withTimeout(db.$queryRaw`SELECT 1`, READY_TIMEOUT_MS).then(() => true, () => false),
-      withTimeout(redis.ping(), READY_TIMEOUT_MS).then(() => true, () => false),
+      // Every partition's master, not just any node: a dead shard stops the partitions it holds.
+      withTimeout(probePartitions(redis, config), READY_TIMEOUT_MS).then(() => true, () => false),
     ]);
     const ready = postgres && redisOk;
     res.status(ready ? 200 : 503).json({
