@@ -66,12 +66,6 @@ export function createDeliveryProcessor(ctx: DeliveryContext) {
       webhookId = record.webhook.id;
     }
     const entry = lineEntry(deliveryId, attempt);
-    if (job.data.unlined === 1) {
-      // A test ping is "one delivery now": it takes no slot and waits behind no backlog, so a
-      // webhook may briefly have one attempt more in flight than MAX_IN_FLIGHT_PER_WEBHOOK.
-      await attemptTurn(ctx, { webhookId, entry, record });
-      return;
-    }
     const started = await ctx.line.start(webhookId, entry, job.data.leased === 1);
     await ctx.line.queueGranted(webhookId, started.granted);
     if (!started.go) return;

@@ -15,8 +15,6 @@ type Queryable = Db | Prisma.TransactionClient;
 export interface CreatedDelivery {
   id: string;
   webhookId: string;
-  /** A test ping, which the queue side attempts outside its webhook's line. */
-  isTest?: boolean;
 }
 
 /** The queue side, as each process wires it (BullMQ in both apps); the db package does no Redis. */

@@ -42,8 +42,6 @@ export interface DeliveryToEnqueue {
   webhookId: string;
   /** A retry's wait; such a job joins its webhook's line when it comes due. */
   delayMs?: number;
-  /** A test ping: queued straight to BullMQ, attempted without waiting for a slot of its webhook. */
-  unlined?: boolean;
 }
 
 /** The key space of the queue's lines: BullMQ's own base for the queue (see line-keys.ts). */
@@ -80,16 +78,11 @@ export async function enqueueDeliveries(queue: DeliveryQueue, items: DeliveryToE
   if (items.length === 0) return;
   const jobs: Array<ReturnType<typeof leasedJob> | { name: 'deliver'; data: DeliverJobData; opts: JobsOptions }> = [];
   const byWebhook = new Map<string, string[]>();
-  for (const { deliveryId, attempt, webhookId, delayMs, unlined } of items) {
-    if (delayMs || !webhookId || unlined) {
+  for (const { deliveryId, attempt, webhookId, delayMs } of items) {
+    if (delayMs || !webhookId) {
       jobs.push({
         name: JOB_NAMES.deliver,
-        data: {
-          deliveryId,
-          attempt,
-          ...(webhookId ? { webhookId } : {}),
-          ...(unlined ? { unlined: 1 as const } : {}),
-        },
+        data: webhookId ? { deliveryId, attempt, webhookId } : { deliveryId, attempt },
         opts: { jobId: deliverJobId(deliveryId, attempt), ...(delayMs ? { delay: delayMs } : {}) },
       });
       continue;
