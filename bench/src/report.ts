@@ -6,6 +6,7 @@ import type { DrainResult } from './scenarios/drain.js';
 import type { IngestResult } from './scenarios/ingest.js';
 import type { LatencyResult } from './scenarios/latency.js';
 import type { IsolationResult } from './scenarios/isolation.js';
+import type { OverloadResult } from './scenarios/overload.js';
 
 export interface ScenarioResults {
   raw?: RawResult;
@@ -17,6 +18,8 @@ export interface ScenarioResults {
   hot?: DrainResult;
   scale3?: DrainResult;
   scale4?: DrainResult;
+  overload?: OverloadResult;
+  latency2?: LatencyResult;
 }
 
 export interface Figure {
@@ -180,6 +183,20 @@ export function buildFigures(r: ScenarioResults): Figure[] {
       ratio: '—',
       target: '—',
       met: null,
+      command: 'npm run bench -- latency',
+    });
+  }
+  if (r.latency && r.latency2) {
+    const one = r.latency.endToEndMs.p99;
+    const two = r.latency2.endToEndMs.p99;
+    rows.push({
+      scenario: 'latency',
+      figure: `emit → receiver p99 at ${r.latency2.ratePerSecond}/s, 2 workers`,
+      value: ms(two),
+      baseline: `1 worker ${ms(one)}`,
+      ratio: `${(two / one).toFixed(2)}×`,
+      target: 'p99 with 2 workers ≤ with 1',
+      met: r.latency2.missing === 0 && two <= one,
       command: 'npm run bench -- latency',
     });
   }
