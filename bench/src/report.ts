@@ -200,6 +200,28 @@ export function buildFigures(r: ScenarioResults): Figure[] {
       command: 'npm run bench -- latency',
     });
   }
+  if (r.overload) {
+    const o = r.overload;
+    const w = o.withDead;
+    const common = { scenario: 'overload', baseline: '—', ratio: '—', command: 'npm run bench -- overload' };
+    rows.push({
+      ...common,
+      figure: `attempts/s per 15 s under load (dead backlog ${int(w.deadBacklog)})`,
+      value: w.attemptsPerSecond.map((a) => int(a)).join(', '),
+      ratio: `worst ${pct(o.worstWindowRatio)} of the first minute`,
+      target: 'no window < 80% of the first minute',
+      met: o.worstWindowRatio >= 0.8,
+    });
+    rows.push({
+      ...common,
+      figure: 'healthy webhook: delivered; rate under load; p50 / p99',
+      value: `${int(w.healthyDelivered)}/${int(w.healthySent)}; ${int(w.healthyPerSecondUnderLoad)}/s; ${ms(w.healthyEndToEndMs.p50)} / ${ms(w.healthyEndToEndMs.p99)}`,
+      baseline: `alone ${int(o.alone.healthyPerSecondUnderLoad)}/s`,
+      ratio: pct(o.healthyRateRatio),
+      target: 'all delivered; ≥ 80% of alone',
+      met: o.allDelivered && o.healthyRateRatio >= 0.8,
+    });
+  }
   if (r.isolation) {
     const s = r.isolation;
     const base = r.drain1?.deliveriesPerSecond;
