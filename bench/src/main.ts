@@ -19,6 +19,7 @@ import { runDrain } from './scenarios/drain.js';
 import { runIngest } from './scenarios/ingest.js';
 import { runIsolation } from './scenarios/isolation.js';
 import { runLatency } from './scenarios/latency.js';
+import { runOverload } from './scenarios/overload.js';
 import { runRaw } from './scenarios/raw.js';
 import { readSettings } from './settings.js';
 import { startBenchRedis, type BenchRedis } from './redis-server.js';
@@ -26,19 +27,20 @@ import { buildScaleFigures, scaleTable, writeScaleSvg } from './scale-report.js'
 import { API_ENTRY, useBundles, WORKER_ENTRY } from './stack.js';
 import { buildBundles } from './bundle.js';
 
-type Step = 'raw' | 'drain1' | 'drain2' | 'hot' | 'scale3' | 'scale4' | 'ingest' | 'latency' | 'isolation';
-const STEP_ORDER: Step[] = ['raw', 'drain1', 'drain2', 'hot', 'scale3', 'scale4', 'ingest', 'latency', 'isolation'];
+type Step = 'raw' | 'drain1' | 'drain2' | 'hot' | 'scale3' | 'scale4' | 'ingest' | 'latency' | 'latency2' | 'isolation' | 'overload';
+const STEP_ORDER: Step[] = ['raw', 'drain1', 'drain2', 'hot', 'scale3', 'scale4', 'ingest', 'latency', 'latency2', 'isolation', 'overload'];
 
 // A scenario pulls in the baselines its ratios need, so that they come from the same run.
 const SCENARIOS: Record<string, Step[]> = {
   raw: ['raw'],
   drain: ['raw', 'drain1', 'drain2'],
   ingest: ['ingest'],
-  latency: ['latency'],
+  latency: ['latency', 'latency2'],
   isolation: ['drain1', 'isolation'],
   memory: ['drain1'],
   hot: ['drain1', 'hot'],
   scale: ['drain1', 'drain2', 'scale3', 'scale4'],
+  overload: ['overload'],
 };
 
 function planSteps(args: string[]): Step[] {
@@ -59,10 +61,12 @@ const NEEDS: Record<Step, string[]> = {
   drain2: [WORKER_ENTRY],
   ingest: [API_ENTRY],
   latency: [API_ENTRY, WORKER_ENTRY],
+  latency2: [API_ENTRY, WORKER_ENTRY],
   isolation: [WORKER_ENTRY],
   hot: [WORKER_ENTRY],
   scale3: [WORKER_ENTRY],
   scale4: [WORKER_ENTRY],
+  overload: [API_ENTRY, WORKER_ENTRY],
 };
 
 function missingEntry(step: Step): string | undefined {
@@ -155,8 +159,14 @@ async function main(): Promise<number> {
           case 'latency':
             results.latency = await runLatency(ctx);
             break;
+          case 'latency2':
+            results.latency2 = await runLatency(ctx, 2);
+            break;
           case 'isolation':
             results.isolation = await runIsolation(ctx);
+            break;
+          case 'overload':
+            results.overload = await runOverload(ctx);
             break;
         }
       } catch (err) {

@@ -6,6 +6,7 @@ import type { DrainResult } from './scenarios/drain.js';
 import type { IngestResult } from './scenarios/ingest.js';
 import type { LatencyResult } from './scenarios/latency.js';
 import type { IsolationResult } from './scenarios/isolation.js';
+import type { OverloadResult } from './scenarios/overload.js';
 
 export interface ScenarioResults {
   raw?: RawResult;
@@ -17,6 +18,8 @@ export interface ScenarioResults {
   hot?: DrainResult;
   scale3?: DrainResult;
   scale4?: DrainResult;
+  overload?: OverloadResult;
+  latency2?: LatencyResult;
 }
 
 export interface Figure {
@@ -181,6 +184,42 @@ export function buildFigures(r: ScenarioResults): Figure[] {
       target: '—',
       met: null,
       command: 'npm run bench -- latency',
+    });
+  }
+  if (r.latency && r.latency2) {
+    const one = r.latency.endToEndMs.p99;
+    const two = r.latency2.endToEndMs.p99;
+    rows.push({
+      scenario: 'latency',
+      figure: `emit → receiver p99 at ${r.latency2.ratePerSecond}/s, 2 workers`,
+      value: ms(two),
+      baseline: `1 worker ${ms(one)}`,
+      ratio: `${(two / one).toFixed(2)}×`,
+      target: 'p99 with 2 workers ≤ with 1',
+      met: r.latency2.missing === 0 && two <= one,
+      command: 'npm run bench -- latency',
+    });
+  }
+  if (r.overload) {
+    const o = r.overload;
+    const w = o.withDead;
+    const common = { scenario: 'overload', baseline: '—', ratio: '—', command: 'npm run bench -- overload' };
+    rows.push({
+      ...common,
+      figure: `attempts/s per 15 s under load (dead backlog ${int(w.deadBacklog)})`,
+      value: w.attemptsPerSecond.map((a) => int(a)).join(', '),
+      ratio: `worst ${pct(o.worstWindowRatio)} of the first minute`,
+      target: 'no window < 80% of the first minute',
+      met: o.worstWindowRatio >= 0.8,
+    });
+    rows.push({
+      ...common,
+      figure: 'healthy webhook: delivered; rate under load; p50 / p99',
+      value: `${int(w.healthyDelivered)}/${int(w.healthySent)}; ${int(w.healthyPerSecondUnderLoad)}/s; ${ms(w.healthyEndToEndMs.p50)} / ${ms(w.healthyEndToEndMs.p99)}`,
+      baseline: `alone ${int(o.alone.healthyPerSecondUnderLoad)}/s`,
+      ratio: pct(o.healthyRateRatio),
+      target: 'all delivered; ≥ 80% of alone',
+      met: o.allDelivered && o.healthyRateRatio >= 0.8,
     });
   }
   if (r.isolation) {

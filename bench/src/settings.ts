@@ -27,6 +27,10 @@ export interface BenchSettings {
   isolationEvents: number;
   isolationHangShare: number;
   hangTimeoutSeconds: number;
+  /** overload: the dead webhook's backlog, the healthy webhook's events/s and how long. */
+  overloadBacklog: number;
+  overloadRate: number;
+  overloadDurationMs: number;
   /** `tsx`: API and workers run from sources (`node --import tsx`); `bundle`: esbuild bundles run with bare node. */
   runtime: 'tsx' | 'bundle';
   /** Workers run under `node --cpu-prof`, profiles written under bench/results/profiles/. */
@@ -75,6 +79,9 @@ export function readSettings(env: NodeJS.ProcessEnv): BenchSettings {
     isolationEvents: count(10_000, 200),
     isolationHangShare: 0.1,
     hangTimeoutSeconds: 5,
+    overloadBacklog: count(5_000, 200),
+    overloadRate: 300,
+    overloadDurationMs: count(120_000, 15_000),
     runtime: runtime(env.BENCH_RUNTIME),
     cpuProfile: env.BENCH_CPU_PROF === '1',
     stallMs: 60_000,

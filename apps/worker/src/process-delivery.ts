@@ -51,6 +51,7 @@ interface Turn {
 export function createDeliveryProcessor(ctx: DeliveryContext) {
   return async function processDelivery(job: DeliveryJob, token?: string): Promise<void> {
     const { deliveryId, attempt } = job.data;
+    if (job.data.test === 1) return runTestPing(ctx, job, token);
     let webhookId = job.data.webhookId;
     let record: DeliveryForAttempt | null | undefined;
     if (webhookId === undefined) {
@@ -78,6 +79,28 @@ export function createDeliveryProcessor(ctx: DeliveryContext) {
       turn = keep ? { webhookId: turn.webhookId, entry: granted[0]! } : undefined;
     }
   };
+}
+
+/**
+ * A test ping ("one signed delivery of event ping now") waits in no line: it is attempted at
+ * once without a slot, so it may exceed MAX_IN_FLIGHT_PER_WEBHOOK by one, and it skips the
+ * rate_limit wait for the same reason. A PostgreSQL outage delays the job like any other.
+ */
+async function runTestPing(ctx: DeliveryContext, job: DeliveryJob, token?: string): Promise<void> {
+  const { deliveryId, attempt } = job.data;
+  try {
+    const record = await ctx.loader.load(deliveryId);
+    if (!record || record.delivery.status !== 'pending' || record.delivery.attempts + 1 !== attempt) return;
+    if (record.webhook.deletedAt !== null || !record.webhook.isActive) {
+      await cancelPendingDelivery(ctx.db, deliveryId);
+      return;
+    }
+    await attemptOnce(ctx, record, attempt);
+  } catch (err) {
+    if (!(await ctx.outage?.explains(err))) throw err;
+    await job.moveToDelayed(Date.now() + OUTAGE_RETRY_MS + Math.round(Math.random() * OUTAGE_RETRY_MS), token);
+    throw new DelayedError();
+  }
 }
 
 /** One attempt while holding the slot; returns the entries its freed slot was granted to. */

@@ -84,17 +84,18 @@ async function measureAt(ctx: BenchContext, target: Target, rate: number, durati
   return result;
 }
 
-/** Scenario 4: an open-loop 200 events/s through the API and one worker; emit-to-arrival percentiles. */
-export async function runLatency(ctx: BenchContext): Promise<LatencyResult> {
+/** Scenario 4: an open-loop 200 events/s through the API and `workers` workers; emit-to-arrival percentiles. */
+export async function runLatency(ctx: BenchContext, workers = 1): Promise<LatencyResult> {
   const { settings, db, receiver } = ctx;
   const rate = settings.latencyRate;
   heading(
-    `latency: open loop ${settings.latencyLowRate} then ${rate} events/s for ${settings.latencyLowDurationMs / 1000} and ${settings.latencyDurationMs / 1000} s, API + 1 worker`,
+    `latency: open loop ${settings.latencyLowRate} then ${rate} events/s for ${settings.latencyLowDurationMs / 1000} and ${settings.latencyDurationMs / 1000} s, API + ${workers} worker(s)`,
   );
   await truncateAll(db.pool);
   const prefix = randomQueuePrefix();
   const api = await startApi(settings, db.url, prefix, { name: 'api-latency', profileRunId: ctx.runId });
-  const worker = startWorker(settings, db.url, prefix, { name: 'worker-latency', profileRunId: ctx.runId });
+  const started = Array.from({ length: workers }, (_, i) => startWorker(settings, db.url, prefix, { name: `worker-latency-${i + 1}`, profileRunId: ctx.runId }));
+  const processes = [...started.map((w) => w.child), api.child];
   try {
     const key = await adminPost<{ key: string }>(api.baseUrl, '/v1/api-keys', { team_id: BENCH_TEAM }, 201);
     for (let p = 1; p <= settings.webhooks; p++) {
@@ -111,16 +112,16 @@ export async function runLatency(ctx: BenchContext): Promise<LatencyResult> {
     await receiver.reset();
     const warm = await runOpenLoop({ url, headers, body, ratePerSecond: settings.latencyLowRate, durationMs: settings.warmupMs });
     const warmAccepted = warm.sends.filter((s) => s.status === 202).length;
-    await watchDeliveries(receiver, 'latency warm-up', warmAccepted, { stallMs: 30_000, maxMs: 90_000, processes: [worker.child, api.child] });
+    await watchDeliveries(receiver, 'latency warm-up', warmAccepted, { stallMs: 30_000, maxMs: 90_000, processes });
     await sleep(500);
 
     // A rate the system sustains first, so the report can tell path latency from queueing.
-    const lowRate = await measureAt(ctx, { url, headers, body, processes: [worker.child, api.child] }, settings.latencyLowRate, settings.latencyLowDurationMs);
-    const main = await measureAt(ctx, { url, headers, body, processes: [worker.child, api.child] }, rate, settings.latencyDurationMs);
-    const result: LatencyResult = { ...main, workers: 1, lowRate };
+    const lowRate = await measureAt(ctx, { url, headers, body, processes }, settings.latencyLowRate, settings.latencyLowDurationMs);
+    const main = await measureAt(ctx, { url, headers, body, processes }, rate, settings.latencyDurationMs);
+    const result: LatencyResult = { ...main, workers, lowRate };
     return result;
   } finally {
-    await Promise.allSettled([worker.stop(), api.stop()]);
+    await Promise.allSettled([...started.map((w) => w.stop()), api.stop()]);
     await deletePrefix(settings.redisUrl, prefix);
   }
 }

@@ -43,9 +43,13 @@ function toPending(r: PendingRow): PendingDelivery {
 }
 
 /**
- * One keyset page of the pending deliveries due before `dueBefore` (by next attempt time, or
- * creation time for rows without one), in (due time, id) order after `after`: the sweeper
- * walks the whole backlog page by page instead of reading the oldest ones again each round.
+ * One keyset page of the pending deliveries due before `dueBefore`, in (next_attempt_at, id)
+ * order after `after`: the sweeper walks the whole backlog page by page instead of reading the
+ * oldest ones again each round. Written on the plain column so that the
+ * (status, next_attempt_at) index serves the filter and the order on every partition (an
+ * expression such as COALESCE(next_attempt_at, created_at) has no index). Every writer sets
+ * next_attempt_at on a pending row; rows left without one (older data) come with the first
+ * page of each walk, from the same index's NULL end.
  */
 export async function findDuePendingPage(
   db: Db,
@@ -54,15 +58,18 @@ export async function findDuePendingPage(
   const after = input.after ?? { at: new Date(0), id: '' };
   const rows = await db.$queryRaw<PendingRow[]>`
     SELECT id, webhook_id, attempts, next_attempt_at, created_at FROM deliveries
-     WHERE status = 'pending' AND COALESCE(next_attempt_at, created_at) <= ${input.dueBefore}
-       AND (COALESCE(next_attempt_at, created_at), id) > (${after.at}, ${after.id})
-     ORDER BY COALESCE(next_attempt_at, created_at), id
+     WHERE status = 'pending' AND next_attempt_at <= ${input.dueBefore} AND next_attempt_at >= ${after.at}
+       AND (next_attempt_at, id) > (${after.at}, ${after.id})
+     ORDER BY next_attempt_at, id
      LIMIT ${input.limit}`;
   const last = rows.at(-1);
-  return {
-    rows: rows.map(toPending),
-    next: last && rows.length === input.limit ? { at: last.next_attempt_at ?? last.created_at, id: last.id } : null,
-  };
+  const next = last && rows.length === input.limit ? { at: last.next_attempt_at!, id: last.id } : null;
+  if (input.after !== null) return { rows: rows.map(toPending), next };
+  const undated = await db.$queryRaw<PendingRow[]>`
+    SELECT id, webhook_id, attempts, next_attempt_at, created_at FROM deliveries
+     WHERE status = 'pending' AND next_attempt_at IS NULL AND created_at <= ${input.dueBefore}
+     LIMIT ${input.limit}`;
+  return { rows: [...undated, ...rows].map(toPending), next };
 }
 
 /** One keyset page (by id) of every pending delivery, due or not: the re-queue after Redis lost its data. */

@@ -15,6 +15,8 @@ type Queryable = Db | Prisma.TransactionClient;
 export interface CreatedDelivery {
   id: string;
   webhookId: string;
+  /** A test ping's delivery: queued outside its webhook's line. */
+  isTest?: boolean;
 }
 
 /** The queue side, as each process wires it (BullMQ in both apps); the db package does no Redis. */

@@ -16,6 +16,8 @@ export interface DeliverJobData {
   webhookId?: string;
   /** 1 when the job was queued holding its webhook's slot (a lease granted in the line). */
   leased?: 1;
+  /** 1 for a test ping: attempted at once, outside its webhook's line (it may exceed the cap by one). */
+  test?: 1;
 }
 
 export interface JobDataByName {

@@ -42,6 +42,11 @@ export interface DeliveryToEnqueue {
   webhookId: string;
   /** A retry's wait; such a job joins its webhook's line when it comes due. */
   delayMs?: number;
+  /**
+   * A test ping: "one signed delivery now", so it waits in no line. It becomes a plain job
+   * marked `test` that the worker attempts without taking one of the webhook's slots.
+   */
+  test?: boolean;
 }
 
 /** The key space of the queue's lines: BullMQ's own base for the queue (see line-keys.ts). */
@@ -78,11 +83,13 @@ export async function enqueueDeliveries(queue: DeliveryQueue, items: DeliveryToE
   if (items.length === 0) return;
   const jobs: Array<ReturnType<typeof leasedJob> | { name: 'deliver'; data: DeliverJobData; opts: JobsOptions }> = [];
   const byWebhook = new Map<string, string[]>();
-  for (const { deliveryId, attempt, webhookId, delayMs } of items) {
-    if (delayMs || !webhookId) {
+  for (const { deliveryId, attempt, webhookId, delayMs, test } of items) {
+    if (delayMs || !webhookId || test) {
+      const data: DeliverJobData = webhookId ? { deliveryId, attempt, webhookId } : { deliveryId, attempt };
+      if (test) data.test = 1;
       jobs.push({
         name: JOB_NAMES.deliver,
-        data: webhookId ? { deliveryId, attempt, webhookId } : { deliveryId, attempt },
+        data,
         opts: { jobId: deliverJobId(deliveryId, attempt), ...(delayMs ? { delay: delayMs } : {}) },
       });
       continue;

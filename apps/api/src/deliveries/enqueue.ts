@@ -7,7 +7,7 @@ export function createOutboxQueue(queue: DeliveryQueue): OutboxQueue {
     enqueueFirstAttempts: (deliveries) =>
       enqueueDeliveries(
         queue,
-        deliveries.map((d) => ({ deliveryId: d.id, webhookId: d.webhookId, attempt: 1 })),
+        deliveries.map((d) => ({ deliveryId: d.id, webhookId: d.webhookId, attempt: 1, ...(d.isTest ? { test: true } : {}) })),
       ),
   };
 }
