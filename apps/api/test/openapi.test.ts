@@ -96,7 +96,8 @@ describe('/openapi.json', () => {
     const ajv = new Ajv({ strict: false, allErrors: true });
     addFormats.default(ajv);
     ajv.addSchema(doc, 'openapi');
-    const hook = await request(api.app).post('/v1/webhooks').set(api.admin).send({ team_id: 1, url: 'https://example.com/hook', events: ['ping'] });
+    // A 1 s timeout keeps the test ping (no worker runs here) short.
+    const hook = await request(api.app).post('/v1/webhooks').set(api.admin).send({ team_id: 1, url: 'https://example.com/hook', events: ['ping'], timeout: 1 });
     expect(hook.status).toBe(201);
     const event = await request(api.app).post('/v1/events').set(api.admin).send({ team_id: 1, event_type: 'ping', payload: { a: 1 } });
     const ids: Record<string, string> = { id: String(hook.body.id), team_id: '999' };
