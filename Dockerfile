@@ -34,6 +34,8 @@ COPY packages/eslint-config/package.json packages/eslint-config/
 COPY apps/api/package.json apps/api/
 COPY apps/worker/package.json apps/worker/
 COPY apps/dashboard/package.json apps/dashboard/
+# bench is a workspace too: without its manifest npm ci does not match the lockfile.
+COPY bench/package.json bench/
 RUN npm ci
 
 FROM deps AS build

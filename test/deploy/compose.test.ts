@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ConfigError, parseConfig } from '@hooklane/core';
 import type { DeliveryQueue } from '@hooklane/queue';
 import { parse, parseAllDocuments } from 'yaml';
 import { createApiMetrics } from '../../apps/api/src/metrics.js';
@@ -71,6 +72,40 @@ describe('docker-compose.yml', () => {
     expect(services.worker.init).toBe(true);
     expect(services.api.image).toBe(services.worker.image);
     expect(services.migrate.image).toBe(services.api.image);
+  });
+
+  // What a container sees: `${VAR:-default}` with VAR unset in the shell.
+  const containerEnv = (name: string): Record<string, string> =>
+    Object.fromEntries(
+      Object.entries(services[name].environment ?? {}).map(([key, value]) => [key, String(value).replace(/^\$\{\w+:-(.*)\}$/, '$1')]),
+    );
+
+  it.each(['api', 'worker', 'migrate'])('%s: core config parses its environment, and every variable set is one core reads', (name) => {
+    const env = containerEnv(name);
+    const config = parseConfig(env);
+    // Inside the compose network the stores are the services, not the 127.0.0.1 defaults.
+    expect(Object.keys(services)).toContain(new URL(config.databaseUrl).hostname);
+    if (name !== 'migrate') expect(Object.keys(services)).toContain(new URL(config.redisUrl).hostname);
+    // A misspelt variable would be silently ignored: each one set must change what core parses.
+    for (const key of Object.keys(env)) {
+      let read: boolean;
+      try {
+        read = JSON.stringify(parseConfig({ ...env, [key]: '\u0001not valid' })) !== JSON.stringify(config);
+      } catch (error) {
+        read = error instanceof ConfigError && error.issues.some((issue) => issue.variable === key);
+      }
+      expect({ name, key, read }).toEqual({ name, key, read: true });
+    }
+  });
+
+  it.each([
+    ['api', 'port'],
+    ['worker', 'metricsPort'],
+  ] as const)('%s healthcheck calls /healthz on the port core config gives it', (name, field) => {
+    const config = parseConfig(containerEnv(name));
+    const url = /https?:\/\/[^'"\s)]+/.exec(services[name].healthcheck.test.join(' '))?.[0] ?? '';
+    expect(Number(new URL(url).port)).toBe(config[field]);
+    expect(new URL(url).pathname).toBe('/healthz');
   });
 
   it('publishes the API on 3000 and checks it on /healthz', () => {

@@ -25,11 +25,15 @@ function stages(): Stage[] {
   return result;
 }
 
-const workspaces = ['packages', 'apps'].flatMap((dir) =>
-  readdirSync(join(root, dir))
+// Derived from package.json's "workspaces" (npm's own `dir/*` globs or plain paths), so a new glob is covered too.
+const workspaceGlobs = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { workspaces: string[] }).workspaces;
+const workspaces = workspaceGlobs.flatMap((glob) => {
+  if (!glob.endsWith('/*')) return existsSync(join(root, glob, 'package.json')) ? [glob] : [];
+  const dir = glob.slice(0, -2);
+  return readdirSync(join(root, dir))
     .filter((name) => existsSync(join(root, dir, name, 'package.json')))
-    .map((name) => `${dir}/${name}`),
-);
+    .map((name) => `${dir}/${name}`);
+});
 
 describe('Dockerfile', () => {
   const all = stages();
@@ -45,6 +49,7 @@ describe('Dockerfile', () => {
 
   it('copies every workspace manifest before npm ci, so the lockfile install sees them all', () => {
     const deps = stage('deps')!.lines.join('\n');
+    expect(workspaceGlobs.length).toBeGreaterThan(0);
     expect(workspaces.length).toBeGreaterThanOrEqual(5);
     for (const ws of workspaces) expect(deps).toContain(`${ws}/package.json`);
     // postinstall runs `prisma generate`, which reads these.

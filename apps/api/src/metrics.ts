@@ -1,4 +1,5 @@
-import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
+import { createMetricsRegistry } from '@hooklane/observability';
+import { Counter, type Registry } from 'prom-client';
 import { registerQueueGauge, type DeliveryQueue } from '@hooklane/queue';
 
 export interface ApiMetrics {
@@ -7,10 +8,8 @@ export interface ApiMetrics {
   deliveriesCreated: Counter;
 }
 
-/** A registry per app instance, so tests that build several apps never collide on metric names. */
 export function createApiMetrics(queue: DeliveryQueue): ApiMetrics {
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  const registry = createMetricsRegistry();
   registerQueueGauge(registry, queue);
   return {
     registry,

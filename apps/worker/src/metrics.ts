@@ -1,9 +1,7 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { DURATION_BUCKETS, LATENCY_BUCKETS, createMetricsRegistry } from '@hooklane/observability';
+import { Counter, Histogram, type Registry } from 'prom-client';
 import { registerQueueGauge, type DeliveryQueue } from '@hooklane/queue';
 
-// Webhook receivers answer in milliseconds to tens of seconds (the longest timeout is 60 s).
-export const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60];
-const LATENCY_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600];
 
 export type AttemptOutcome = 'success' | 'failure';
 export type StatusClass = '2xx' | '3xx' | '4xx' | '5xx' | 'error';
@@ -22,8 +20,7 @@ export interface WorkerMetrics {
 }
 
 export function createWorkerMetrics(queue: DeliveryQueue): WorkerMetrics {
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  const registry = createMetricsRegistry();
   registerQueueGauge(registry, queue);
   return {
     registry,

@@ -78,6 +78,7 @@ export interface StoredEvent {
   deliveries: CreatedDelivery[];
 }
 
+// Over 60 lines: mostly the text of the one SQL statement, kept whole so it reads as it runs.
 /**
  * Stores events and fans them out (the outbox's `fanOutCtes`) in ONE statement: one round
  * trip, one transaction. An event whose idempotency key is already taken (a concurrent twin

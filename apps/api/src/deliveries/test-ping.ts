@@ -49,6 +49,7 @@ export function defaultPingData(webhook: Webhook): { webhook: Record<string, unk
   return { webhook: { ...shown, headers: Object.fromEntries(Object.keys(shown.headers).map((name) => [name, null])) } };
 }
 
+// Over 60 lines: one request's whole life (queue, wait on the outcome, client gone, timeout) reads best in order.
 /**
  * Sends one `ping` through the worker, exactly as a real delivery goes (same signatures,
  * same private-address guard, same recording), and waits for the outcome. The delivery is

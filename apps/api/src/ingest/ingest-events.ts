@@ -92,6 +92,7 @@ async function ingestRequests(deps: IngestDeps, requests: PreparedEvent[][]): Pr
   }
 }
 
+// Over 60 lines: the batch's idempotency bookkeeping (repeats, live keys, replays) shares one results array.
 async function ingestTogether(deps: IngestDeps, events: PreparedEvent[]): Promise<IngestOutcome[]> {
   const { db } = deps;
   const now = new Date();
