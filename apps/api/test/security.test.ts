@@ -398,6 +398,8 @@ describe('no stack traces, no 500s for hostile input', () => {
     { name: 'deep test payload', path: '/v1/webhooks/wh_01JKA8W5Q0V3M4N5P6R7S8T9V0/test', body: `{"payload":${deepObject(10_000)}}` },
     { name: 'NUL in a string', path: '/v1/events', body: '{"event":"ping","team_id":41,"data":{"s":"a\\u0000b"}}' },
     { name: 'lone surrogate', path: '/v1/events', body: '{"event":"ping","team_id":41,"data":{"s":"\\ud800"}}' },
+    { name: 'NUL in a description', path: '/v1/webhooks', body: `{"team_id":41,"url":"${RECEIVER}","events":["*"],"description":"a\\u0000"}` },
+    { name: 'lone surrogate in a description', path: '/v1/webhooks', body: `{"team_id":41,"url":"${RECEIVER}","events":["*"],"description":"\\udfff"}` },
     { name: '__proto__ key', path: '/v1/webhooks', body: `{"team_id":41,"url":"${RECEIVER}","events":["*"],"__proto__":{"is_admin":true}}` },
     { name: 'constructor.prototype', path: '/v1/events', body: '{"event":"ping","team_id":41,"data":{"constructor":{"prototype":{"x":1}}}}' },
     { name: 'headers with __proto__', path: '/v1/webhooks', body: `{"team_id":41,"url":"${RECEIVER}","events":["*"],"headers":{"__proto__":"x"}}` },
@@ -423,6 +425,8 @@ describe('no stack traces, no 500s for hostile input', () => {
     for (const [method, path] of [
       ['get', '/v1/webhooks/%E0%A4%A'],
       ['get', '/v1/webhooks/%00'],
+      ['get', `/v1/webhooks?filters=${encodeURIComponent('[{"field":"url","operator":"=","value":"a\\u0000"}]')}`],
+      ['get', `/v1/webhooks?filters=${encodeURIComponent('[{"field":"id","operator":"in","value":["\\ud800"]}]')}`],
       ['get', `/v1/webhooks/${'x'.repeat(5000)}`],
       ['put', '/v1/webhooks'],
       ['get', '/v1/nope'],

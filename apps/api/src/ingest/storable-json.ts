@@ -1,4 +1,5 @@
 import type { ErrorDetail } from '../http/errors.js';
+import { UNSTORABLE_CHAR } from '../http/storable-text.js';
 
 /**
  * JSON that parses fine in Node but that PostgreSQL's jsonb refuses: a NUL character or
@@ -7,7 +8,6 @@ import type { ErrorDetail } from '../http/errors.js';
  */
 export const MAX_JSON_DEPTH = 64;
 
-const UNSTORABLE_CHAR = /[\0\p{Cs}]/u;
 
 function childPath(path: string, key: string | number): string {
   return path === '' ? String(key) : `${path}.${key}`;

@@ -1,6 +1,7 @@
 import { WILDCARD_EVENT } from '@hooklane/core';
 import type { Prisma } from '@hooklane/db';
 import { z } from 'zod';
+import { storableString } from '../http/storable-text.js';
 import { eventTypeSchema, INT4_MAX } from './schemas.js';
 
 /**
@@ -12,8 +13,8 @@ import { eventTypeSchema, INT4_MAX } from './schemas.js';
 export const MAX_FILTERS = 20;
 export const MAX_IN_VALUES = 100;
 
-const idValue = z.string().min(1).max(64);
-const urlValue = z.string().min(1).max(2048);
+const idValue = storableString().min(1).max(64);
+const urlValue = storableString().min(1).max(2048);
 const eventValue = z.union([eventTypeSchema, z.literal(WILDCARD_EVENT)], {
   error: 'Unknown event type; GET /v1/event-types lists them',
 });

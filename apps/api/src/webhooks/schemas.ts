@@ -1,5 +1,6 @@
 import { EVENT_TYPES, WILDCARD_EVENT } from '@hooklane/core';
 import { z } from 'zod';
+import { storableString } from '../http/storable-text.js';
 import { headersSchema } from './header-rules.js';
 import { webhookUrlSchema } from './url-rules.js';
 
@@ -75,7 +76,7 @@ const fields = {
   reject_unauthorized: z.boolean().meta({ description: 'Verify TLS certificates' }),
   timeout: z.int().min(1).max(60).meta({ description: 'Seconds per attempt' }),
   content_type: z.literal('application/json', { error: 'Only "application/json" is supported' }),
-  description: z.string().max(1000, 'At most 1000 characters'),
+  description: storableString().max(1000, 'At most 1000 characters'),
   is_active: z.boolean().meta({ description: 'Setting it true clears disabled_reason' }),
   rate_limit: z.int().min(1).max(INT4_MAX).nullable().meta({ description: 'Deliveries per second; null for no limit' }),
 };
