@@ -1,4 +1,4 @@
-import type { DeliveryForAttempt } from '@hooklane/db';
+import type { DeliveryForAttempt, WokenDelivery } from '@hooklane/db';
 import { enqueueDeliveries } from '@hooklane/queue';
 import type { HttpAttemptResult } from './deliver.js';
 import { buildDeliveryRequest } from './delivery-request.js';
@@ -17,7 +17,7 @@ export async function attemptOnce(ctx: DeliveryContext, record: DeliveryForAttem
   const result = await ctx.http.send(request);
   const verdict = decideAfterAttempt(record, attempt, result);
 
-  const recorded = await recordAttemptOutcome(ctx.recorder, record, attempt, result, verdict);
+  const { recorded, woken } = await recordAttemptOutcome(ctx.recorder, record, attempt, result, verdict);
   if (!recorded) {
     ctx.logger.info(recordFields(record, attempt), 'attempt already recorded by another worker');
     return;
@@ -28,9 +28,22 @@ export async function attemptOnce(ctx: DeliveryContext, record: DeliveryForAttem
       { deliveryId: record.delivery.id, attempt: attempt + 1, webhookId: record.webhook.id, delayMs: verdict.delayMs },
     ]);
   }
+  await queueWoken(ctx, woken);
 
   observe(ctx, record, attempt, result, verdict);
   await ctx.policies.afterAttempt({ record, attempt, result, verdict });
+}
+
+/**
+ * The next deliveries of fifo lines whose turn came (committed due, so if this fails the
+ * sweeper queues them): their first attempt, or the one a retry was waiting for.
+ */
+export async function queueWoken(ctx: DeliveryContext, woken: readonly WokenDelivery[]): Promise<void> {
+  if (woken.length === 0) return;
+  await enqueueDeliveries(
+    ctx.queue,
+    woken.map((w) => ({ deliveryId: w.id, attempt: w.attempt, webhookId: w.webhookId })),
+  );
 }
 
 function recordFields(record: DeliveryForAttempt, attempt: number) {

@@ -48,6 +48,8 @@ export function buildDeliveryRequest(record: DeliveryForAttempt, attempt: number
       'X-Webhook-Event': event.type,
       'X-Webhook-Delivery': delivery.id,
       'X-Webhook-Attempt': String(attempt),
+      // Its place in its fifo line, the same on every attempt, so a receiver can spot a gap or a repeat.
+      ...(delivery.line ? { 'X-Webhook-Sequence': String(delivery.line.sequence) } : {}),
     },
     timeoutMs: webhook.timeout * 1000,
     followRedirect: webhook.followRedirect,

@@ -1,11 +1,19 @@
 import { DelayedError, type Job } from 'bullmq';
-import { cancelPendingDelivery, type AttemptRecorder, type Db, type DeliveryForAttempt, type DeliveryLoader } from '@hooklane/db';
+import {
+  cancelInLine,
+  cancelPendingDelivery,
+  parkIfBlocked,
+  type AttemptRecorder,
+  type Db,
+  type DeliveryForAttempt,
+  type DeliveryLoader,
+} from '@hooklane/db';
 import { LEASE_MS, lineEntry, parseLineEntry, type DeliverJobData, type DeliveryQueue } from '@hooklane/queue';
 import type { Logger } from 'pino';
 import type { DeliveryPolicies } from './attempt-policies.js';
 import type { DatabaseOutage } from './database-outage.js';
 import type { HttpClient } from './deliver.js';
-import { attemptOnce } from './attempt-once.js';
+import { attemptOnce, queueWoken } from './attempt-once.js';
 import type { WorkerMetrics } from './metrics.js';
 import type { WebhookLine } from './webhook-line.js';
 
@@ -136,13 +144,14 @@ async function attemptTurn(ctx: DeliveryContext, turn: Turn): Promise<void> {
     return;
   }
   if (record.delivery.status !== 'pending' || record.delivery.attempts + 1 !== attempt) return;
+  const fields = { event_id: record.event.id, webhook_id: record.webhook.id, delivery_id: deliveryId, attempt };
   if (record.webhook.deletedAt !== null || !record.webhook.isActive) {
-    if (await cancelPendingDelivery(ctx.db, deliveryId)) {
-      ctx.logger.info(
-        { event_id: record.event.id, webhook_id: record.webhook.id, delivery_id: deliveryId, attempt },
-        'delivery cancelled: webhook deleted or inactive',
-      );
-    }
+    if (await cancelDelivery(ctx, record)) ctx.logger.info(fields, 'delivery cancelled: webhook deleted or inactive');
+    return;
+  }
+  // Its fifo line has an earlier delivery not yet ended: back to waiting, to be woken in turn.
+  if (record.delivery.line?.blocked && (await parkIfBlocked(ctx.db, deliveryId))) {
+    ctx.logger.info(fields, 'delivery waits for the one before it in its line');
     return;
   }
   if (record.webhook.rateLimit !== null) {
@@ -154,6 +163,14 @@ async function attemptTurn(ctx: DeliveryContext, turn: Turn): Promise<void> {
     }
   }
   await attemptOnce(ctx, record, attempt);
+}
+
+/** Ends a delivery without an attempt; one in a fifo line lets the next of its line go. */
+async function cancelDelivery(ctx: DeliveryContext, record: DeliveryForAttempt): Promise<boolean> {
+  if (record.delivery.line === null) return cancelPendingDelivery(ctx.db, record.delivery.id);
+  const { cancelled, woken } = await cancelInLine(ctx.db, record.delivery.id);
+  await queueWoken(ctx, woken);
+  return cancelled;
 }
 
 function parseFields(entry: string) {

@@ -1,12 +1,13 @@
 import { newId } from '@hooklane/core';
-import type { AttemptRecorder, DeliveryForAttempt } from '@hooklane/db';
+import type { AttemptRecorder, DeliveryForAttempt, RecordOutcome } from '@hooklane/db';
 import type { HttpAttemptResult } from './deliver.js';
 import { attemptError, type AttemptVerdict } from './retry-decision.js';
 
 /**
- * Writes one attempt with the delivery's and webhook's new state in one statement.
- * False when another worker already recorded this attempt (a stalled job taken over):
- * the caller must then not schedule anything, the other worker has.
+ * Writes one attempt with the delivery's and webhook's new state in one statement (and, when
+ * it ends a fifo delivery, moves its line on in the same transaction). Not `recorded` when
+ * another worker already recorded this attempt (a stalled job taken over): the caller must
+ * then not schedule anything, the other worker has.
  */
 export async function recordAttemptOutcome(
   recorder: AttemptRecorder,
@@ -14,7 +15,7 @@ export async function recordAttemptOutcome(
   attempt: number,
   result: HttpAttemptResult,
   verdict: AttemptVerdict,
-): Promise<boolean> {
+): Promise<RecordOutcome> {
   return recorder.record({
     attemptId: newId('att'),
     deliveryId: record.delivery.id,
@@ -28,5 +29,6 @@ export async function recordAttemptOutcome(
     status: verdict.status,
     nextAttemptAt: verdict.status === 'pending' ? new Date(Date.now() + verdict.delayMs) : null,
     countsTowardHealth: !record.delivery.isTest,
+    inLine: record.delivery.line !== null,
   });
 }

@@ -8,7 +8,7 @@ import { attemptError, decideAfterAttempt } from '../src/retry-decision.js';
 function record(overrides: { webhook?: Partial<DeliveryForAttempt['webhook']>; isTest?: boolean } = {}): DeliveryForAttempt {
   const at = new Date('2026-02-06T12:34:56.789Z');
   return {
-    delivery: { id: 'dlv_1', status: 'pending', attempts: 0, isTest: overrides.isTest ?? false, createdAt: at },
+    delivery: { id: 'dlv_1', status: 'pending', attempts: 0, isTest: overrides.isTest ?? false, createdAt: at, line: null },
     webhook: {
       id: 'wh_1',
       teamId: 7,

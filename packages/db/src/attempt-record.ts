@@ -1,6 +1,8 @@
 import { sql, type Db } from './client.js';
 import { Coalescer } from './coalescer.js';
 import { MAX_BATCH, MAX_IN_FLIGHT } from './delivery-load.js';
+import type { Prisma } from './generated/prisma/client.js';
+import { advanceLines, type WokenDelivery } from './ordering-lines.js';
 
 /**
  * The worker's hot path, write side: one conditional statement per attempt, so that two
@@ -24,6 +26,15 @@ export interface RecordAttemptInput {
   nextAttemptAt: Date | null;
   /** Test pings leave the webhook's failure streak alone. */
   countsTowardHealth: boolean;
+  /** The delivery holds its fifo line: when it ends, the line moves on in the same transaction. */
+  inLine?: boolean;
+}
+
+export interface RecordOutcome {
+  /** False when another worker recorded this attempt first, or the delivery was cancelled. */
+  recorded: boolean;
+  /** Deliveries whose turn came because this one ended: to be queued by the caller. */
+  woken: WokenDelivery[];
 }
 
 /**
@@ -34,13 +45,13 @@ export interface RecordAttemptInput {
  * whether its own attempt was recorded, and only once it is committed.
  */
 export interface AttemptRecorder {
-  record(input: RecordAttemptInput): Promise<boolean>;
+  record(input: RecordAttemptInput): Promise<RecordOutcome>;
 }
 
 /** One per process, built in main.ts (or a test's setup) and passed down in deps. */
 export function createAttemptRecorder(db: Db): AttemptRecorder {
-  const coalescer = new Coalescer<RecordAttemptInput, boolean>({
-    run: (inputs) => recordAttempts(db, inputs),
+  const coalescer = new Coalescer<RecordAttemptInput, RecordOutcome>({
+    run: (inputs) => recordAttemptsAndAdvance(db, inputs),
     maxBatch: MAX_BATCH,
     maxInFlight: MAX_IN_FLIGHT,
   });
@@ -49,12 +60,42 @@ export function createAttemptRecorder(db: Db): AttemptRecorder {
 
 const DEADLOCK_RETRIES = 3;
 
+const endsLine = (input: RecordAttemptInput) => input.inLine === true && input.status !== 'pending';
+
+/**
+ * `recordAttempts`, and when one of them ends a fifo delivery, its line moves on in the same
+ * transaction: a crash cannot leave an ended head blocking its line. Batches without a fifo
+ * end (all of them unless fifo webhooks are in use) stay one statement, no transaction.
+ */
+async function recordAttemptsAndAdvance(db: Db, inputs: RecordAttemptInput[]): Promise<RecordOutcome[]> {
+  if (!inputs.some(endsLine)) return (await recordAttempts(db, inputs)).map((recorded) => ({ recorded, woken: [] }));
+  return withDeadlockRetry(() =>
+    db.$transaction(async (tx) => {
+      const recorded = await recordRounds(tx, inputs, (run) => run());
+      const ended = inputs.filter((input, i) => recorded[i] && endsLine(input)).map((input) => input.deliveryId);
+      const woken = await advanceLines(tx, ended);
+      // Every woken delivery is queued once: the first ending input's caller takes them all.
+      const first = inputs.findIndex((input, i) => recorded[i] && endsLine(input));
+      return recorded.map((ok, i) => ({ recorded: ok, woken: i === first ? woken : [] }));
+    }),
+  );
+}
+
 /**
  * `recordAttempt` for several attempts: whether each was recorded, in input order. Two
  * attempts on the same delivery go to separate statements, in input order, so the second
  * sees the first's outcome exactly as two separate calls would.
  */
 export async function recordAttempts(db: Db, inputs: RecordAttemptInput[]): Promise<boolean[]> {
+  return recordRounds(db, inputs, withDeadlockRetry);
+}
+
+/** Rounds of distinct deliveries, each one statement run through `guard`. */
+async function recordRounds(
+  db: Db | Prisma.TransactionClient,
+  inputs: RecordAttemptInput[],
+  guard: (run: () => Promise<Set<number>>) => Promise<Set<number>>,
+): Promise<boolean[]> {
   const recorded = new Array<boolean>(inputs.length).fill(false);
   let rest = inputs.map((input, index) => ({ input, index }));
   while (rest.length > 0) {
@@ -68,7 +109,7 @@ export async function recordAttempts(db: Db, inputs: RecordAttemptInput[]): Prom
         round.push(item);
       }
     }
-    const won = await withDeadlockRetry(() => recordAttemptsOnce(db, round.map((item) => item.input)));
+    const won = await guard(() => recordAttemptsOnce(db, round.map((item) => item.input)));
     round.forEach((item, i) => {
       recorded[item.index] = won.has(i + 1);
     });
@@ -98,7 +139,7 @@ async function withDeadlockRetry<T>(run: () => Promise<T>): Promise<T> {
  * is the one the UPDATE takes anyway (NO KEY), which lets ingest's inserts of deliveries
  * (a foreign-key check on the webhook) through.
  */
-async function recordAttemptsOnce(db: Db, inputs: RecordAttemptInput[]): Promise<Set<number>> {
+async function recordAttemptsOnce(db: Db | Prisma.TransactionClient, inputs: RecordAttemptInput[]): Promise<Set<number>> {
   const rows = await sql<{ idx: number }>(
     db,
     `

@@ -14,6 +14,13 @@ export const MAX_IN_FLIGHT = 2;
 
 export type DeliveryStatusName = 'pending' | 'succeeded' | 'failed' | 'cancelled';
 
+export interface DeliveryLinePlace {
+  /** Sent as X-Webhook-Sequence. */
+  sequence: number;
+  /** An earlier delivery of the line has not ended: this one must not be attempted yet. */
+  blocked: boolean;
+}
+
 export interface DeliveryForAttempt {
   delivery: {
     id: string;
@@ -21,6 +28,8 @@ export interface DeliveryForAttempt {
     attempts: number;
     isTest: boolean;
     createdAt: Date;
+    /** Its place in a fifo line; null for a delivery in none (unordered, or a test ping). */
+    line: DeliveryLinePlace | null;
   };
   webhook: {
     id: string;
@@ -59,6 +68,8 @@ interface AttemptRow {
   d_attempts: number;
   d_is_test: boolean;
   d_created_at: Date;
+  l_sequence: number | null;
+  l_blocked: boolean | null;
   w_id: string;
   w_team_id: number;
   w_url: string;
@@ -116,6 +127,11 @@ export async function loadDeliveriesForAttempt(db: Db, deliveryIds: string[]): P
     `
     SELECT d.id AS d_id, d.status::text AS d_status, d.attempts AS d_attempts, d.is_test AS d_is_test,
            d.created_at AS d_created_at,
+           le.sequence AS l_sequence,
+           CASE WHEN le.delivery_id IS NOT NULL THEN EXISTS (
+             SELECT 1 FROM line_entries b
+              WHERE b.webhook_id = le.webhook_id AND b.line = le.line AND b.sequence < le.sequence
+           ) END AS l_blocked,
            w.id AS w_id, w.team_id AS w_team_id, w.url AS w_url, w.headers AS w_headers, w.secret AS w_secret,
            w.previous_secret AS w_previous_secret, w.previous_secret_expires_at AS w_previous_secret_expires_at,
            w.retries_count AS w_retries_count, w.retries_delay AS w_retries_delay,
@@ -127,6 +143,7 @@ export async function loadDeliveriesForAttempt(db: Db, deliveryIds: string[]): P
       FROM deliveries d
       JOIN webhooks w ON w.id = d.webhook_id
       JOIN events e ON e.id = d.event_id
+      LEFT JOIN line_entries le ON le.delivery_id = d.id
      WHERE d.id = ANY($1::text[])`,
     [deliveryIds],
   );
@@ -146,6 +163,7 @@ function toDeliveryForAttempt(r: AttemptRow): DeliveryForAttempt {
       attempts: r.d_attempts,
       isTest: r.d_is_test,
       createdAt: r.d_created_at,
+      line: r.l_sequence === null ? null : { sequence: r.l_sequence, blocked: r.l_blocked === true },
     },
     webhook: {
       id: r.w_id,

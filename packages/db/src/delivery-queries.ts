@@ -47,9 +47,9 @@ function toPending(r: PendingRow): PendingDelivery {
  * order after `after`: the sweeper walks the whole backlog page by page instead of reading the
  * oldest ones again each round. Written on the plain column so that the
  * (status, next_attempt_at) index serves the filter and the order on every partition (an
- * expression such as COALESCE(next_attempt_at, created_at) has no index). Every writer sets
- * next_attempt_at on a pending row; rows left without one (older data) come with the first
- * page of each walk, from the same index's NULL end.
+ * expression such as COALESCE(next_attempt_at, created_at) has no index). A pending row
+ * without next_attempt_at waits in a fifo line (ordering-lines.ts) and is not due: the one
+ * ahead of it wakes it, so waiting costs no sweep.
  */
 export async function findDuePendingPage(
   db: Db,
@@ -64,19 +64,17 @@ export async function findDuePendingPage(
      LIMIT ${input.limit}`;
   const last = rows.at(-1);
   const next = last && rows.length === input.limit ? { at: last.next_attempt_at!, id: last.id } : null;
-  if (input.after !== null) return { rows: rows.map(toPending), next };
-  const undated = await db.$queryRaw<PendingRow[]>`
-    SELECT id, webhook_id, attempts, next_attempt_at, created_at FROM deliveries
-     WHERE status = 'pending' AND next_attempt_at IS NULL AND created_at <= ${input.dueBefore}
-     LIMIT ${input.limit}`;
-  return { rows: [...undated, ...rows].map(toPending), next };
+  return { rows: rows.map(toPending), next };
 }
 
-/** One keyset page (by id) of every pending delivery, due or not: the re-queue after Redis lost its data. */
+/**
+ * One keyset page (by id) of every pending delivery, due or not (later retries), but not
+ * those waiting in a fifo line: the re-queue after Redis lost its data.
+ */
 export async function findPendingPage(db: Db, input: { afterId: string; limit: number }): Promise<PendingDelivery[]> {
   const rows = await db.$queryRaw<PendingRow[]>`
     SELECT id, webhook_id, attempts, next_attempt_at, created_at FROM deliveries
-     WHERE status = 'pending' AND id > ${input.afterId}
+     WHERE status = 'pending' AND next_attempt_at IS NOT NULL AND id > ${input.afterId}
      ORDER BY id LIMIT ${input.limit}`;
   return rows.map(toPending);
 }

@@ -1,5 +1,6 @@
 import type { Db } from './client.js';
 import type { Prisma } from './generated/prisma/client.js';
+import { advanceLines, dropLines, type WokenDelivery } from './ordering-lines.js';
 
 /**
  * Erasure (DELETE /v1/events/:id, DELETE /v1/teams/:team_id). Each erasure is one
@@ -17,6 +18,8 @@ export interface ErasedEvent {
   /** Webhooks whose deliveries of this event were still pending: attempts may be in flight. */
   pendingWebhookIds: string[];
   deliveries: number;
+  /** Deliveries of fifo lines the erased ones held: to be queued after the commit. */
+  woken: WokenDelivery[];
 }
 
 /**
@@ -34,11 +37,13 @@ export async function eraseEvent(db: Db, eventId: string, teamId: number | null)
     if (found.length === 0) return null;
     // Locking the pending deliveries first makes a concurrent attempt write wait for us
     // (then find nothing) instead of recording onto rows we are about to delete.
-    const pending = await tx.$queryRawUnsafe<Array<{ webhook_id: string }>>(
+    const pending = await tx.$queryRawUnsafe<Array<{ id: string; webhook_id: string }>>(
       `UPDATE deliveries SET status = 'cancelled', next_attempt_at = NULL, updated_at = now()
-        WHERE event_id = $1 AND status = 'pending' RETURNING webhook_id`,
+        WHERE event_id = $1 AND status = 'pending' RETURNING id, webhook_id`,
       eventId,
     );
+    // An erased event leaves its numbers unused; the next of each line it held goes on.
+    const woken = await advanceLines(tx, pending.map((p) => p.id));
     await tx.$executeRawUnsafe(
       `DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE event_id = $1)`,
       eventId,
@@ -46,7 +51,7 @@ export async function eraseEvent(db: Db, eventId: string, teamId: number | null)
     const deliveries = await tx.$executeRawUnsafe(`DELETE FROM deliveries WHERE event_id = $1`, eventId);
     await deleteIdempotencyClaims(tx, `event_id = $1`, [eventId]);
     await tx.$executeRawUnsafe(`DELETE FROM events WHERE id = $1`, eventId);
-    return { eventId, pendingWebhookIds: [...new Set(pending.map((p) => p.webhook_id))], deliveries };
+    return { eventId, pendingWebhookIds: [...new Set(pending.map((p) => p.webhook_id))], deliveries, woken };
   }));
 }
 
@@ -87,6 +92,7 @@ export async function eraseTeam(db: Db, teamId: number, formerWebhookIds: string
       // Events that reached no webhook have no deliveries; their own team index finds them.
       await deleteIdempotencyClaims(tx, `team_id = $1`, [teamId]);
       const events = await tx.$executeRawUnsafe(`DELETE FROM events WHERE team_id = $1`, teamId);
+      await dropLines(tx, webhookIds);
       const webhooks = await tx.$executeRawUnsafe(`DELETE FROM webhooks WHERE id = ANY($1::text[])`, webhookIds);
       const apiKeys = await tx.$executeRawUnsafe(`DELETE FROM api_keys WHERE team_id = $1`, teamId);
       return { webhooks, events, deliveries, apiKeys, webhookIds };

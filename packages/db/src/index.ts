@@ -1,6 +1,6 @@
 export { createDb, type Db, type DbOptions } from './client.js';
 export { Coalescer, type CoalescerOptions } from './coalescer.js';
-export { Prisma, PrismaClient, RetryBackoff, DeliveryStatus } from './generated/prisma/client.js';
+export { Prisma, PrismaClient, RetryBackoff, DeliveryStatus, Ordering } from './generated/prisma/client.js';
 export type { ApiKey, Webhook, Event, Delivery, Attempt } from './generated/prisma/client.js';
 export {
   createDeliveryLoader,
@@ -9,7 +9,7 @@ export {
   type DeliveryForAttempt,
   type DeliveryStatusName,
 } from './delivery-load.js';
-export { createAttemptRecorder, recordAttempts, type AttemptRecorder, type RecordAttemptInput } from './attempt-record.js';
+export { createAttemptRecorder, recordAttempts, type AttemptRecorder, type RecordAttemptInput, type RecordOutcome } from './attempt-record.js';
 export {
   cancelPendingDelivery,
   disableWebhook,
@@ -28,6 +28,15 @@ export {
   type IdempotentEvent,
   type NewEventRow,
 } from './ingest-queries.js';
+export {
+  advanceLines,
+  appendToLines,
+  applyOrderingChange,
+  cancelInLine,
+  dropLines,
+  parkIfBlocked,
+  type WokenDelivery,
+} from './ordering-lines.js';
 export { recoverFailedDeliveries, type RecoverInput } from './redelivery-queries.js';
 export { eraseEvent, eraseTeam, type ErasedEvent, type ErasedTeam } from './erasure-queries.js';
 export {

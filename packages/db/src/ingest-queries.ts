@@ -63,6 +63,8 @@ export interface NewEventRow {
   data: unknown;
   sender: unknown;
   idempotencyKey: string | null;
+  /** Its line on fifo webhooks (`ordering_key`); null for the default line. */
+  orderingKey?: string | null;
 }
 
 export interface InsertEventsWithFanOutInput {
@@ -89,7 +91,7 @@ export async function insertEventsWithFanOut(db: Queryable, input: InsertEventsW
   const { now, events } = input;
   if (events.length === 0) return [];
   const expiresAt = new Date(now.getTime() + input.idempotencyTtlMs);
-  const rows = await sql<{ event_id: string; delivery_id: string | null; webhook_id: string | null }>(
+  const rows = await sql<{ event_id: string; delivery_id: string | null; webhook_id: string | null; waiting: boolean | null }>(
     db,
     `
     WITH input AS (
@@ -101,20 +103,21 @@ export async function insertEventsWithFanOut(db: Queryable, input: InsertEventsW
         $5::timestamptz[],
         $6::text[],
         $7::text[],
-        $8::text[]
-      ) WITH ORDINALITY AS e(id, team_id, project_id, type, ts, data, sender, idem, idx)
+        $8::text[],
+        $14::text[]
+      ) WITH ORDINALITY AS e(id, team_id, project_id, type, ts, data, sender, idem, ordering_key, idx)
     ), new_events AS (
       INSERT INTO events (id, team_id, project_id, type, "timestamp", data, sender,
-                          idempotency_key, idempotency_expires_at, created_at)
+                          idempotency_key, idempotency_expires_at, ordering_key, created_at)
       SELECT e.id, e.team_id, e.project_id, e.type, e.ts, e.data::jsonb, e.sender::jsonb,
-             e.idem, CASE WHEN e.idem IS NULL THEN NULL ELSE $9::timestamptz END, $10::timestamptz
+             e.idem, CASE WHEN e.idem IS NULL THEN NULL ELSE $9::timestamptz END, e.ordering_key, $10::timestamptz
       FROM input e
       ON CONFLICT DO NOTHING
       RETURNING id
     ), fan_out_events AS (
-      SELECT i.id, i.team_id, i.project_id, i.type, i.idx FROM new_events ne JOIN input i ON i.id = ne.id
+      SELECT i.id, i.team_id, i.project_id, i.type, i.idx, i.ordering_key FROM new_events ne JOIN input i ON i.id = ne.id
     ), ${fanOutCtes({ now: '$10', head: '$11', alphabet: '$12', max: '$13' })}
-    SELECT ne.id AS event_id, nd.id AS delivery_id, nd.webhook_id
+    SELECT ne.id AS event_id, nd.id AS delivery_id, nd.webhook_id, nd.waiting
     FROM new_events ne
     LEFT JOIN new_deliveries nd ON nd.event_id = ne.id`,
     [
@@ -129,6 +132,7 @@ export async function insertEventsWithFanOut(db: Queryable, input: InsertEventsW
       expiresAt,
       now,
       ...fanOutParams(),
+      events.map((e) => e.orderingKey ?? null),
     ],
   );
   const byEvent = new Map<string, CreatedDelivery[]>();
@@ -138,7 +142,9 @@ export async function insertEventsWithFanOut(db: Queryable, input: InsertEventsW
       deliveries = [];
       byEvent.set(row.event_id, deliveries);
     }
-    if (row.delivery_id !== null && row.webhook_id !== null) deliveries.push({ id: row.delivery_id, webhookId: row.webhook_id });
+    if (row.delivery_id !== null && row.webhook_id !== null) {
+      deliveries.push({ id: row.delivery_id, webhookId: row.webhook_id, ...(row.waiting ? { waiting: true } : {}) });
+    }
   }
   const stored: StoredEvent[] = [];
   for (const event of events) {

@@ -1,5 +1,6 @@
 import { ID_ALPHABET, ID_BLOCK_COUNTER_CHARS, ID_BLOCK_SIZE, idInBlock, newIdBlock, withTimeout } from '@hooklane/core';
 import type { Db } from './client.js';
+import { appendToLines, lineCtes } from './ordering-lines.js';
 import type { Delivery, Prisma } from './generated/prisma/client.js';
 
 /**
@@ -17,6 +18,10 @@ export interface CreatedDelivery {
   webhookId: string;
   /** A test ping's delivery: queued outside its webhook's line. */
   isTest?: boolean;
+  /** Behind another delivery of its fifo line: not queued now, woken when its turn comes. */
+  waiting?: boolean;
+  /** Null on a row made by `createDeliveries` that waits in its fifo line (the same as `waiting`). */
+  nextAttemptAt?: Date | null;
 }
 
 /** The queue side, as each process wires it (BullMQ in both apps); the db package does no Redis. */
@@ -30,22 +35,28 @@ export interface OutboxLog {
 }
 
 /**
- * The fan-out, as CTEs to follow a CTE `fan_out_events(id, team_id, project_id, type, idx)`:
- * one pending delivery per event and live webhook subscribed to it (same team, active, not
- * deleted, `events` holding the type or "*", `project_id` null or equal; an event without a
- * project reaches only team-wide webhooks because `NULL = NULL` is not true). Deliveries are
- * numbered in event order, then webhook age, as ids of the block whose head is `$head`.
- * Adds CTE `new_deliveries(id, event_id, webhook_id)`. `$now`, `$head`, `$alphabet`, `$max`
+ * The fan-out, as CTEs to follow a CTE `fan_out_events(id, team_id, project_id, type, idx,
+ * ordering_key)`: one pending delivery per event and live webhook subscribed to it (same
+ * team, active, not deleted, `events` holding the type or "*", `project_id` null or equal; an
+ * event without a project reaches only team-wide webhooks because `NULL = NULL` is not true).
+ * Deliveries are numbered in event order, then webhook age, as ids of the block whose head is
+ * `$head`. A fifo webhook's deliveries also join their lines (ordering-lines.ts) in event
+ * order, and wait (no `next_attempt_at`) unless first in line. Adds CTE
+ * `new_deliveries(id, event_id, webhook_id, waiting)`. `$now`, `$head`, `$alphabet`, `$max`
  * are the placeholders the caller binds (see `fanOutParams`).
  */
 export function fanOutCtes(p: { now: string; head: string; alphabet: string; max: string }): string {
-  const digits = Array.from({ length: ID_BLOCK_COUNTER_CHARS }, (_, i) => {
-    const shift = 5 * (ID_BLOCK_COUNTER_CHARS - 1 - i);
-    return `substr(${p.alphabet}::text, (((t.n >> ${shift}) & 31) + 1)::int, 1)`;
-  });
+  const idOf = (n: string) => {
+    const digits = Array.from({ length: ID_BLOCK_COUNTER_CHARS }, (_, i) => {
+      const shift = 5 * (ID_BLOCK_COUNTER_CHARS - 1 - i);
+      return `substr(${p.alphabet}::text, (((${n} >> ${shift}) & 31) + 1)::int, 1)`;
+    });
+    return `CASE WHEN ${n} < ${p.max}::bigint THEN ${p.head}::text || ${digits.join(' || ')} END`;
+  };
   return `
     fan_out_targets AS (
       SELECT e.id AS event_id, e.team_id, e.type, w.id AS webhook_id,
+             CASE WHEN w.ordering = 'fifo' THEN COALESCE(e.ordering_key, '') END AS line,
              row_number() OVER (ORDER BY e.idx, w.created_at, w.id) - 1 AS n
       FROM fan_out_events e
       JOIN webhooks w
@@ -54,14 +65,22 @@ export function fanOutCtes(p: { now: string; head: string; alphabet: string; max
        AND w.deleted_at IS NULL
        AND w.events && ARRAY[e.type, '*']
        AND (w.project_id IS NULL OR w.project_id = e.project_id)
-    ), new_deliveries AS (
+    ), line_targets AS (
+      SELECT n AS ref, webhook_id, line, n AS idx FROM fan_out_targets WHERE line IS NOT NULL
+    ), ${lineCtes()}, new_deliveries AS (
       INSERT INTO deliveries (id, team_id, webhook_id, event_id, event_type, status, attempts,
                               next_attempt_at, is_test, created_at, updated_at)
-      SELECT CASE WHEN t.n < ${p.max}::bigint THEN ${p.head}::text || ${digits.join(' || ')} END,
+      SELECT ${idOf('t.n')},
              t.team_id, t.webhook_id, t.event_id, t.type, 'pending', 0,
-             ${p.now}::timestamptz, false, ${p.now}::timestamptz, ${p.now}::timestamptz
+             CASE WHEN lp.head IS FALSE THEN NULL ELSE ${p.now}::timestamptz END,
+             false, ${p.now}::timestamptz, ${p.now}::timestamptz
       FROM fan_out_targets t
-      RETURNING id, event_id, webhook_id
+      LEFT JOIN line_placed lp ON lp.ref = t.n
+      RETURNING id, event_id, webhook_id, next_attempt_at IS NULL AS waiting
+    ), new_line_entries AS (
+      INSERT INTO line_entries (delivery_id, webhook_id, line, sequence)
+      SELECT ${idOf('lp.ref')}, lp.webhook_id, lp.line, lp.sequence FROM line_placed lp
+      RETURNING 1
     )`;
 }
 
@@ -104,7 +123,15 @@ export async function createDeliveries(
     createdAt: now,
     updatedAt: now,
   }));
-  await db.delivery.createMany({ data: created });
+  // A fifo line's lock must be held until the rows are committed: one transaction.
+  const write = async (tx: Prisma.TransactionClient) => {
+    await tx.delivery.createMany({ data: created });
+    if (options.isTest) return;
+    const parked = await appendToLines(tx, created);
+    for (const delivery of created) if (parked.has(delivery.id)) delivery.nextAttemptAt = null;
+  };
+  if ('$transaction' in db) await db.$transaction(write);
+  else await write(db);
   return created;
 }
 
@@ -123,13 +150,14 @@ export async function enqueueCreated(
   log: OutboxLog,
   deliveries: readonly CreatedDelivery[],
 ): Promise<boolean> {
-  for (let start = 0; start < deliveries.length; start += ENQUEUE_CHUNK) {
-    const chunk = deliveries.slice(start, start + ENQUEUE_CHUNK);
+  const due = deliveries.filter((d) => d.waiting !== true && d.nextAttemptAt !== null);
+  for (let start = 0; start < due.length; start += ENQUEUE_CHUNK) {
+    const chunk = due.slice(start, start + ENQUEUE_CHUNK);
     try {
       await withTimeout(queue.enqueueFirstAttempts(chunk), ENQUEUE_TIMEOUT_MS, 'enqueue');
     } catch (err) {
       log.warn(
-        { err: { message: err instanceof Error ? err.message : String(err) }, deliveries: deliveries.length - start },
+        { err: { message: err instanceof Error ? err.message : String(err) }, deliveries: due.length - start },
         'could not queue deliveries; they are stored and the sweeper will queue them',
       );
       return false;

@@ -1,5 +1,5 @@
 import { isId } from '@hooklane/core';
-import { eraseEvent, eraseTeam } from '@hooklane/db';
+import { enqueueCreated, eraseEvent, eraseTeam } from '@hooklane/db';
 import { Router } from 'express';
 import { z } from 'zod';
 import type { AppDeps } from '../deps.js';
@@ -50,6 +50,7 @@ export function erasureRoutes(deps: AppDeps): Router {
     const erased = isId('evt', id) ? await eraseEvent(db, id, auth.kind === 'team' ? auth.teamId : null) : null;
     if (!erased) throw notFound('Event');
     await inFlight(erased.pendingWebhookIds);
+    await enqueueCreated(deps.outbox, deps.logger, erased.woken);
     deps.logger.info({ event_id: id, deliveries: erased.deliveries }, 'event erased');
     res.status(204).end();
   });

@@ -1,5 +1,5 @@
 import { generateSecret } from '@hooklane/core';
-import type { Db, Prisma, Webhook } from '@hooklane/db';
+import { dropLines, type Db, type Prisma, type Webhook } from '@hooklane/db';
 import { encodeCursor } from './cursor.js';
 import { filterWhere, subscribedTo } from './list-filters.js';
 import type { ListWebhooksQuery } from './list-query.js';
@@ -42,6 +42,7 @@ export async function deleteWebhook(db: Db, id: string, now: Date = new Date()):
     const removed = await tx.webhook.updateMany({ where: { id, deletedAt: null }, data: { deletedAt: now, isActive: false } });
     if (removed.count === 0) return false;
     await tx.delivery.updateMany({ where: { webhookId: id, status: 'pending' }, data: { status: 'cancelled', nextAttemptAt: null } });
+    await dropLines(tx, [id]);
     return true;
   });
 }
