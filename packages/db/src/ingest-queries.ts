@@ -63,6 +63,7 @@ export interface NewEventRow {
   data: unknown;
   sender: unknown;
   idempotencyKey: string | null;
+  orderingKey?: string | null;
 }
 
 export interface InsertEventsWithFanOutInput {
