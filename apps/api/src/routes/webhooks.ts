@@ -1,3 +1,4 @@
+import { enqueueCreated } from '@hooklane/db';
 import { Router } from 'express';
 import type { AppDeps } from '../deps.js';
 import { audit } from '../http/audit.js';
@@ -7,7 +8,7 @@ import { errorResponses, registerRoute } from '../openapi/registry.js';
 import { findWebhookForAuth } from '../webhooks/find.js';
 import { listWebhooksQuerySchema } from '../webhooks/list-query.js';
 import { parseInput } from '../webhooks/parse-input.js';
-import { deleteWebhook, listWebhooks, rotateSecret } from '../webhooks/queries.js';
+import { deleteWebhook, listWebhooks, rotateSecret, updateWebhook } from '../webhooks/queries.js';
 import {
   createdWebhookResponseSchema,
   createWebhookSchema,
@@ -79,7 +80,7 @@ registerRoute({
 });
 
 // Over 60 lines: one short handler per webhook route; each is a few lines of calls into webhooks/.
-export function webhooksRoutes({ db, config, logger }: AppDeps): Router {
+export function webhooksRoutes({ db, config, logger, outbox }: AppDeps): Router {
   const router = Router();
 
   router
@@ -117,11 +118,9 @@ export function webhooksRoutes({ db, config, logger }: AppDeps): Router {
         }
       }
       if (input.url !== undefined) assertTargetAllowed(input.url, config.allowPrivateTargets);
-      const updated = await db.webhook.updateMany({
-        where: { id: current.id, deletedAt: null },
-        data: webhookChanges(input, current, new Date()),
-      });
-      if (updated.count === 0) throw notFound('Webhook');
+      const updated = await updateWebhook(db, current, webhookChanges(input, current, new Date()));
+      if (!updated) throw notFound('Webhook');
+      await enqueueCreated(outbox, logger, updated.woken);
       if (input.secret !== undefined) audit(logger, 'webhook.secret_rotated', auth, { webhook_id: current.id, team_id: current.teamId, via: 'patch' });
       res.json(toWebhookResponse(await findWebhookForAuth(db, auth, current.id)));
     })
