@@ -65,6 +65,18 @@ export async function startPartitionConsumer(deps: PartitionConsumerDeps): Promi
   return { worker, reaper: startLineReaper({ line, logger }) };
 }
 
+/** A consumer per partition, partition p at index p, WORKER_CONCURRENCY split over them. */
+export async function startPartitionConsumers(
+  deps: Omit<PartitionConsumerDeps, 'queue' | 'line'> & { queues: readonly DeliveryQueue[]; lines: readonly WebhookLine[] },
+): Promise<PartitionConsumer[]> {
+  const { queues, lines, ...shared } = deps;
+  return Promise.all(
+    queues.map((queue, p) =>
+      startPartitionConsumer({ ...shared, queue, line: lines[p]!, concurrency: partitionConcurrency(deps.concurrency, queues.length, p) }),
+    ),
+  );
+}
+
 /**
  * WORKER_CONCURRENCY is per process (API.md), so it is split over the partitions: partition p
  * gets its share, the first ones one more when it does not divide, each at least 1 (so with

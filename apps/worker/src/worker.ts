@@ -9,7 +9,7 @@ import { createDefaultPolicies, type DeliveryPolicies } from './attempt-policies
 import { watchDatabaseOutage } from './database-outage.js';
 import { createHttpClient } from './deliver.js';
 import type { WorkerMetrics } from './metrics.js';
-import { partitionConcurrency, startPartitionConsumer } from './partition-consumer.js';
+import { startPartitionConsumers } from './partition-consumer.js';
 import { createPartitionLines } from './partition-lines.js';
 import { startSweeper, type Sweeper } from './sweeper.js';
 import { createTargetGuard, type AddressPolicy } from './target-guard.js';
@@ -52,24 +52,12 @@ const HEALTH_TIMEOUT_MS = 1_000;
 
 export async function startDeliveryWorker(deps: WorkerDeps): Promise<RunningWorker> {
   const { config, db, queues, logger, metrics } = deps;
-  const guard = createTargetGuard({
-    allowPrivateTargets: config.allowPrivateTargets,
-    lookup: deps.lookup,
-    isRefused: deps.isRefusedAddress,
-  });
-  const http = createHttpClient(guard);
+  const http = createHttpClient(createTargetGuard({ allowPrivateTargets: config.allowPrivateTargets, lookup: deps.lookup, isRefused: deps.isRefusedAddress }));
   const redis = isRedisClient(deps.connection) ? deps.connection : undefined;
   // Given connection options instead of a connection, the lines get one of their own.
   const ownRedis = redis ? undefined : new Redis({ ...(deps.connection as RedisOptions), maxRetriesPerRequest: null });
   const lineRedis = (redis ?? ownRedis)!;
-  const policies =
-    deps.policies ??
-    createDefaultPolicies({
-      db,
-      logger,
-      autoDisableAfterMs: config.autoDisableAfterMs,
-      onWebhookDisabled: createWebhookDisabledAnnouncer({ db, queues, logger }),
-    });
+  const policies = deps.policies ?? defaultPolicies(deps);
   // Each partition's line in its queue's key space; the cap is published in every partition.
   const lines = createPartitionLines({ redis: lineRedis, queues, cap: config.maxInFlightPerWebhook });
   await lines.routed.publishCap();
@@ -83,31 +71,19 @@ export async function startDeliveryWorker(deps: WorkerDeps): Promise<RunningWork
     pause: async () => void (await Promise.all(workers.map((w) => w.pause(true)))),
     resume: async () => void (await Promise.all(workers.map((w) => w.resume()))),
   });
-  const context = {
-    db,
-    loader: deps.loader ?? createDeliveryLoader(db),
-    recorder: deps.recorder ?? createAttemptRecorder(db),
-    logger,
-    metrics,
-    http,
-    policies,
-    outage,
-    stopping: () => stopping,
-  };
+  const loader = deps.loader ?? createDeliveryLoader(db);
+  const recorder = deps.recorder ?? createAttemptRecorder(db);
+  const context = { db, loader, recorder, logger, metrics, http, policies, outage, stopping: () => stopping };
   // A BullMQ Worker, processor and line reaper per partition: every process serves every partition.
-  const consumers = await Promise.all(
-    queues.all.map((queue, p) =>
-      startPartitionConsumer({
-        context,
-        queue,
-        line: lines.all[p]!,
-        connection: deps.connection,
-        prefix: config.queuePrefix,
-        concurrency: partitionConcurrency(config.workerConcurrency, queues.all.length, p),
-        logger,
-      }),
-    ),
-  );
+  const consumers = await startPartitionConsumers({
+    context,
+    queues: queues.all,
+    lines: lines.all,
+    connection: deps.connection,
+    prefix: config.queuePrefix,
+    concurrency: config.workerConcurrency,
+    logger,
+  });
   workers.push(...consumers.map((c) => c.worker));
 
   const sweeper =
@@ -131,6 +107,15 @@ export async function startDeliveryWorker(deps: WorkerDeps): Promise<RunningWork
     },
   });
   return { close, isHealthy: () => healthy(redis, config, workers[0]!), workers, sweeper };
+}
+
+function defaultPolicies({ config, db, queues, logger }: WorkerDeps): DeliveryPolicies {
+  return createDefaultPolicies({
+    db,
+    logger,
+    autoDisableAfterMs: config.autoDisableAfterMs,
+    onWebhookDisabled: createWebhookDisabledAnnouncer({ db, queues, logger }),
+  });
 }
 
 interface CloserDeps {
