@@ -15,6 +15,7 @@ import { createBenchDatabase, type BenchDatabase } from './database.js';
 import { heading, note } from './progress.js';
 import { deleteActivePrefixes } from './queue.js';
 import { buildFigures, markdownTable, writeJson, type ScenarioResults } from './report.js';
+import { runClusterDrain } from './scenarios/cluster.js';
 import { runDrain } from './scenarios/drain.js';
 import { runIngest } from './scenarios/ingest.js';
 import { runIsolation } from './scenarios/isolation.js';
@@ -24,11 +25,12 @@ import { runRaw } from './scenarios/raw.js';
 import { readSettings } from './settings.js';
 import { startBenchRedis, type BenchRedis } from './redis-server.js';
 import { buildScaleFigures, scaleTable, writeScaleSvg } from './scale-report.js';
+import { clusterTable } from './cluster-report.js';
 import { API_ENTRY, useBundles, WORKER_ENTRY } from './stack.js';
 import { buildBundles } from './bundle.js';
 
-type Step = 'raw' | 'drain1' | 'drain2' | 'hot' | 'scale3' | 'scale4' | 'ingest' | 'latency' | 'latency2' | 'isolation' | 'overload';
-const STEP_ORDER: Step[] = ['raw', 'drain1', 'drain2', 'hot', 'scale3', 'scale4', 'ingest', 'latency', 'latency2', 'isolation', 'overload'];
+type Step = 'raw' | 'drain1' | 'drain2' | 'hot' | 'scale3' | 'scale4' | 'cluster3' | 'ingest' | 'latency' | 'latency2' | 'isolation' | 'overload';
+const STEP_ORDER: Step[] = ['raw', 'drain1', 'drain2', 'hot', 'scale3', 'scale4', 'cluster3', 'ingest', 'latency', 'latency2', 'isolation', 'overload'];
 
 // A scenario pulls in the baselines its ratios need, so that they come from the same run.
 const SCENARIOS: Record<string, Step[]> = {
@@ -41,6 +43,7 @@ const SCENARIOS: Record<string, Step[]> = {
   hot: ['drain1', 'hot'],
   scale: ['drain1', 'drain2', 'scale3', 'scale4'],
   overload: ['overload'],
+  cluster: ['drain1', 'cluster3'],
 };
 
 function planSteps(args: string[]): Step[] {
@@ -66,6 +69,7 @@ const NEEDS: Record<Step, string[]> = {
   hot: [WORKER_ENTRY],
   scale3: [WORKER_ENTRY],
   scale4: [WORKER_ENTRY],
+  cluster3: [WORKER_ENTRY],
   overload: [API_ENTRY, WORKER_ENTRY],
 };
 
@@ -153,6 +157,9 @@ async function main(): Promise<number> {
           case 'scale4':
             results.scale4 = await runDrain(ctx, 4, { label: 'scale' });
             break;
+          case 'cluster3':
+            results.cluster3 = await runClusterDrain(ctx);
+            break;
           case 'ingest':
             results.ingest = await runIngest(ctx);
             break;
@@ -201,6 +208,8 @@ async function main(): Promise<number> {
   heading(`results (${finished.toISOString().slice(0, 16).replace('T', ' ')} UTC, scale ${settings.scale})`);
   process.stdout.write(`\n${table}\n`);
   if (scale) process.stdout.write(`\n${scale}\n${chart ? `chart: ${chart}\n` : ''}`);
+  const cluster = clusterTable(results);
+  if (cluster) process.stdout.write(`\n${cluster}\n`);
   for (const [step, reason] of Object.entries(skipped)) process.stdout.write(`\nskipped ${step}: ${reason}`);
   for (const [step, message] of Object.entries(errors)) process.stdout.write(`\nfailed ${step}: ${message.split('\n')[0]}`);
   const path = writeJson(runId, {

@@ -20,6 +20,8 @@ export interface ScenarioResults {
   scale4?: DrainResult;
   overload?: OverloadResult;
   latency2?: LatencyResult;
+  /** drain1's backlog on a 3-master cluster with QUEUE_PARTITIONS=3 (scenarios/cluster.ts). */
+  cluster3?: DrainResult;
 }
 
 export interface Figure {

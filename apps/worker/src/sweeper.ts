@@ -1,6 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { filterStillPending, findDuePendingPage, findPendingPage, type Db, type PendingDelivery, type SweepCursor } from '@hooklane/db';
-import { deliverJobId, enqueueDeliveries, lineEntry, spaceKeys, type DeliveryQueue, type RedisClient } from '@hooklane/queue';
+import {
+  deliverJobId,
+  enqueueToPartitions,
+  groupByPartition,
+  lineEntry,
+  lineSpace,
+  spaceKeys,
+  type DeliveryQueues,
+  type RedisClient,
+} from '@hooklane/queue';
 import type { Logger } from 'pino';
 import type { WebhookLine } from './webhook-line.js';
 
@@ -16,12 +25,18 @@ import type { WebhookLine } from './webhook-line.js';
  *   (plus an EXISTS for a retry job that has not joined its line yet), never per job state.
  * Every worker runs it; a Redis lock lets one sweep per interval, and a re-add of a
  * delivery that Redis holds changes nothing anyway.
+ * With QUEUE_PARTITIONS, each delivery is looked for and queued again in its webhook's
+ * partition under the current mapping, and each partition has its own epoch key: a change of
+ * QUEUE_PARTITIONS finds the new partitions' epochs missing and queues everything pending by
+ * the new mapping (jobs left in the old layout's queues are read by no worker of the new one).
  */
 
 export interface SweeperOptions {
   db: Db;
-  queue: DeliveryQueue;
+  /** Every partition's queue; each delivery goes to its webhook's. */
+  queues: DeliveryQueues;
   logger: Logger;
+  /** Routed by webhook to its partition's line (partition-lines.ts). */
   line: WebhookLine;
   intervalMs: number;
   /** How overdue a delivery must be before it counts as lost, so in-flight enqueues are not raced. */
@@ -46,13 +61,13 @@ const DEFAULT_PAGES_PER_SWEEP = 4;
 const STOP_WAIT_MS = 2_000;
 
 export function startSweeper(options: SweeperOptions): Sweeper {
-  const { db, queue, logger, intervalMs, line } = options;
+  const { db, queues, logger, intervalMs, line } = options;
   const graceMs = options.graceMs ?? DEFAULT_SWEEP_GRACE_MS;
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   const pagesPerSweep = options.pagesPerSweep ?? DEFAULT_PAGES_PER_SWEEP;
-  const space = `${queue.opts.prefix ?? 'bull'}:${queue.name}`;
-  const lockKey = `${space}:sweeper-lock`;
-  const epochKey = spaceKeys(space).epoch;
+  // One lock for all partitions, in partition 0's space (with one partition, the key of old).
+  const lockKey = `${lineSpace(queues.all[0]!)}:sweeper-lock`;
+  const epochKeys = queues.all.map((queue) => spaceKeys(lineSpace(queue)).epoch);
   const token = randomBytes(8).toString('hex');
   let cursor: SweepCursor | null = null;
 
@@ -71,8 +86,8 @@ export function startSweeper(options: SweeperOptions): Sweeper {
 
   async function enqueueRows(rows: PendingDelivery[]): Promise<void> {
     const now = Date.now();
-    await enqueueDeliveries(
-      queue,
+    await enqueueToPartitions(
+      queues,
       rows.map((r) => {
         const delayMs = r.nextAttemptAt ? r.nextAttemptAt.getTime() - now : 0;
         return { deliveryId: r.id, attempt: r.attempts + 1, webhookId: r.webhookId, ...(delayMs > 0 ? { delayMs } : {}) };
@@ -94,14 +109,28 @@ export function startSweeper(options: SweeperOptions): Sweeper {
       }),
     );
     if (unheld.length === 0 || !options.redis) return unheld;
-    const pipeline = options.redis.pipeline();
-    for (const r of unheld) pipeline.exists(queue.toKey(deliverJobId(r.id, r.attempts + 1)));
-    const exists = (await pipeline.exec()) ?? [];
-    return unheld.filter((_, i) => exists[i]?.[1] !== 1);
+    const redis = options.redis;
+    // One pipeline per partition: in cluster mode a pipeline may touch only one node.
+    const groups = [...groupByPartition(queues.layout, unheld, (r) => r.webhookId).values()];
+    const found = await Promise.all(
+      groups.map(async (group) => {
+        const pipeline = redis.pipeline();
+        for (const r of group) pipeline.exists(queues.forWebhook(r.webhookId).toKey(deliverJobId(r.id, r.attempts + 1)));
+        const exists = (await pipeline.exec()) ?? [];
+        return group.filter((_, i) => exists[i]?.[1] !== 1);
+      }),
+    );
+    return found.flat();
+  }
+
+  /** Sets every partition's epoch where it is missing; true when one was (that partition's Redis lost its data). */
+  async function epochMissing(redis: RedisClient): Promise<boolean> {
+    const set = await Promise.all(epochKeys.map((key) => redis.set(key, token, 'NX')));
+    return set.some((reply) => reply === 'OK');
   }
 
   async function sweepOnce(): Promise<number> {
-    if (options.redis && (await options.redis.set(epochKey, token, 'NX')) === 'OK') {
+    if (options.redis && (await epochMissing(options.redis))) {
       const count = await requeueAll();
       if (count > 0) logger.warn({ count }, 'Redis holds no lines (new or emptied): every pending delivery queued again');
       return count;

@@ -1,6 +1,6 @@
 import { insertWebhooks, seedEventsWithDeliveries, truncateAll, type SeededDelivery, type WebhookSpec } from '../database.js';
 import { paddedData, type BenchContext } from '../context.js';
-import { deletePrefix, openBenchQueue, randomQueuePrefix } from '../queue.js';
+import { deletePrefix, openBenchQueue, randomQueuePrefix, type BenchRedisLayout } from '../queue.js';
 import { note } from '../progress.js';
 
 export const BENCH_TEAM = 1;
@@ -19,10 +19,11 @@ export interface DeliverySetup {
  * `events` events, each matching exactly one of `webhooks` webhooks (one per project id,
  * events spread round-robin), stored and enqueued as ingest leaves them, with no worker
  * running yet. The first `hangCount` webhooks point at the receiver that never answers.
+ * `redis`: another Redis than the run's (a cluster of the scenario's own, dropped after it).
  */
 export async function prepareDeliveries(
   ctx: BenchContext,
-  { events, webhooks, hangCount = 0 }: { events: number; webhooks: number; hangCount?: number },
+  { events, webhooks, hangCount = 0, redis }: { events: number; webhooks: number; hangCount?: number; redis?: { url: string; layout: BenchRedisLayout } },
 ): Promise<DeliverySetup> {
   const { db, receiver, settings } = ctx;
   await truncateAll(db.pool);
@@ -38,7 +39,7 @@ export async function prepareDeliveries(
   const targets = webhookIds.map((webhookId, i) => ({ webhookId, teamId: BENCH_TEAM, projectId: i + 1 }));
   const started = Date.now();
   const deliveries = await seedEventsWithDeliveries(db.url, events, targets, BENCH_EVENT, paddedData(settings.payloadBytes));
-  const queue = openBenchQueue(settings.redisUrl, prefix);
+  const queue = openBenchQueue(redis?.url ?? settings.redisUrl, prefix, redis?.layout);
   try {
     await queue.enqueueFirstAttempts(deliveries);
   } finally {
@@ -50,6 +51,6 @@ export async function prepareDeliveries(
     webhookIds,
     hangWebhookIds: new Set(webhookIds.slice(0, hangCount)),
     deliveries,
-    cleanup: () => deletePrefix(settings.redisUrl, prefix),
+    cleanup: () => deletePrefix(settings.redisUrl, prefix), // on a scenario's own cluster: nothing there (keys go with it)
   };
 }
