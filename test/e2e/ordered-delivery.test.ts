@@ -7,7 +7,7 @@ import { startTestWorker, type TestWorker } from '../support/worker.js';
 
 /**
  * Ordered delivery end to end (contract "Ordered delivery (v1.1)"): a real API, two real
- * workers at concurrency 50 on the same queue, a real receiver. Every assertion is on what
+ * workers at concurrency 50 on the same two queue partitions, a real receiver. Every assertion is on what
  * the receiver saw, in the order it saw it.
  */
 
@@ -65,9 +65,12 @@ const delivered = (path: string, key?: string | null) =>
   (seen.get(path) ?? []).filter((s) => s.ok && (key === undefined || s.key === key));
 
 beforeAll(async () => {
-  api = await startTestApi('e2efifo');
+  // Two partitions: a line's order is kept in PostgreSQL, whatever queue its deliveries take.
+  api = await startTestApi('e2efifo', { QUEUE_PARTITIONS: '2' });
   for (let i = 0; i < 2; i++) {
-    workers.push(await startTestWorker({ databaseUrl: api.database.url, prefix: api.prefix, env: { WORKER_CONCURRENCY: '50' } }));
+    workers.push(
+      await startTestWorker({ databaseUrl: api.database.url, prefix: api.prefix, env: { WORKER_CONCURRENCY: '50', QUEUE_PARTITIONS: '2' } }),
+    );
   }
   server = createServer((req, res) => {
     let body = '';
