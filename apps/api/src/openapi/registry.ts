@@ -73,11 +73,6 @@ export function registerRoute(spec: RouteSpec): void {
   routes.set(`${spec.method} ${spec.path}`, spec);
 }
 
-/** Registered routes as `METHOD path` pairs, for tests that check the document covers them. */
-export function registeredRoutes(): Array<{ method: HttpMethod; path: string }> {
-  return [...routes.values()].map(({ method, path }) => ({ method, path }));
-}
-
 function operationIdOf(spec: RouteSpec): string {
   const words = spec.path
     .split('/')
