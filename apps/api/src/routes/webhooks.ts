@@ -79,10 +79,18 @@ registerRoute({
   responses: { 200: { description: 'The new secret', schema: secretResponseSchema }, ...errorResponses(400, 401, 404, 409) },
 });
 
-// Over 60 lines: one short handler per webhook route; each is a few lines of calls into webhooks/.
-export function webhooksRoutes({ db, config, logger, outbox }: AppDeps): Router {
-  const router = Router();
+type WebhookRouteDeps = Pick<AppDeps, 'db' | 'config' | 'logger' | 'outbox'>;
 
+export function webhooksRoutes(deps: AppDeps): Router {
+  const router = Router();
+  collectionRoutes(router, deps);
+  itemRoutes(router, deps);
+  secretRoutes(router, deps);
+  return router;
+}
+
+/** `/webhooks`: create and list. */
+function collectionRoutes(router: Router, { db, config }: WebhookRouteDeps): void {
   router
     .route('/webhooks')
     .post(async (req, res) => {
@@ -100,7 +108,10 @@ export function webhooksRoutes({ db, config, logger, outbox }: AppDeps): Router 
       res.json({ data: page.rows.map(toWebhookResponse), next_cursor: page.nextCursor });
     })
     .all(methodNotAllowed);
+}
 
+/** `/webhooks/:id`: read, change, delete. */
+function itemRoutes(router: Router, { db, config, logger, outbox }: WebhookRouteDeps): void {
   router
     .route('/webhooks/:id')
     .get(async (req, res) => {
@@ -130,7 +141,10 @@ export function webhooksRoutes({ db, config, logger, outbox }: AppDeps): Router 
       res.status(204).end();
     })
     .all(methodNotAllowed);
+}
 
+/** `/webhooks/:id/secret` and its rotation, each audited. */
+function secretRoutes(router: Router, { db, logger }: WebhookRouteDeps): void {
   router
     .route('/webhooks/:id/secret')
     .get(async (req, res) => {
@@ -153,6 +167,4 @@ export function webhooksRoutes({ db, config, logger, outbox }: AppDeps): Router 
       res.json({ secret });
     })
     .all(methodNotAllowed);
-
-  return router;
 }
