@@ -35,7 +35,12 @@ export interface DefaultRowsDeleted {
   attempts: number;
 }
 
-/** Deletes them, at most MAX_BATCHES batches a run; a failed batch (rolled back) ends the run's sweep, with its error. */
+/**
+ * Deletes them, at most MAX_BATCHES batches a run; a failed batch (rolled back) ends the
+ * run's sweep, with its error. Each step walks its partition in primary-key order from where
+ * the previous batch stopped (keyset), so a batch never rescans the rows, dead or kept, that
+ * earlier batches went over: a sweep is linear in the rows of the default partition.
+ */
 export async function deleteOldDefaultRows(
   client: pg.ClientBase,
   cutoff: Date,
@@ -45,13 +50,15 @@ export async function deleteOldDefaultRows(
   let batches = 0;
   try {
     for (const step of [oldEventsBatch, orphanDeliveriesBatch, orphanAttemptsBatch]) {
+      let after = '';
       while (batches < MAX_BATCHES) {
         batches++;
-        const done = await inTransaction(client, lockTimeoutMs, () => step(client, cutoff));
+        const done = await inTransaction(client, lockTimeoutMs, () => step(client, cutoff, after));
         total.events += done.events;
         total.deliveries += done.deliveries;
         total.attempts += done.attempts;
-        if (done.picked < BATCH) break;
+        if (done.scanned < BATCH || done.last === null) break;
+        after = done.last;
       }
     }
   } catch (err) {
@@ -61,8 +68,17 @@ export async function deleteOldDefaultRows(
 }
 
 interface Batch extends DefaultRowsDeleted {
-  /** Rows the batch selected: fewer than BATCH means nothing more to do for this step. */
-  picked: number;
+  /** Rows the batch went over (deleted or not): fewer than BATCH means the step is done. */
+  scanned: number;
+  /** The highest key it went over, where the next batch starts. */
+  last: string | null;
+}
+
+interface Counts {
+  scanned: number;
+  last: string | null;
+  d: number;
+  a: number;
 }
 
 /**
@@ -71,13 +87,15 @@ interface Batch extends DefaultRowsDeleted {
  * the check after the delete sees it (it committed meanwhile) and the batch rolls back,
  * leaving the event for the next run, as a day drop does.
  */
-async function oldEventsBatch(client: pg.ClientBase, cutoff: Date): Promise<Batch> {
-  const { rows } = await client.query<{ ids: string[]; d: number; a: number }>(
-    `WITH ev AS (
+async function oldEventsBatch(client: pg.ClientBase, cutoff: Date, after: string): Promise<Batch> {
+  const { rows } = await client.query<Counts & { ids: string[] }>(
+    `WITH scan AS (
+       SELECT id, created_at FROM events_default WHERE id > $2 ORDER BY id LIMIT ${BATCH}
+     ), ev AS (
        SELECT e.id FROM events_default e
-        WHERE e.created_at < $1
+        WHERE e.id IN (SELECT id FROM scan WHERE created_at < $1)
           AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.status = 'pending')
-        LIMIT ${BATCH} FOR UPDATE SKIP LOCKED
+        FOR UPDATE SKIP LOCKED
      ), dl AS (
        DELETE FROM deliveries d USING ev WHERE d.event_id = ev.id RETURNING d.id
      ), at AS (
@@ -85,46 +103,56 @@ async function oldEventsBatch(client: pg.ClientBase, cutoff: Date): Promise<Batc
      ), gone AS (
        DELETE FROM events e USING ev WHERE e.id = ev.id RETURNING e.id
      )
-     SELECT (SELECT coalesce(array_agg(id), '{}') FROM gone) AS ids,
+     SELECT (SELECT count(*) FROM scan)::int AS scanned, (SELECT max(id) FROM scan) AS last,
+            (SELECT coalesce(array_agg(id), '{}') FROM gone) AS ids,
             (SELECT count(*) FROM dl)::int AS d, (SELECT count(*) FROM at)::int AS a`,
-    [cutoff],
+    [cutoff, after],
   );
-  const { ids, d, a } = rows[0]!;
+  const { scanned, last, ids, d, a } = rows[0]!;
   if (ids.length > 0) {
     const late = await client.query(`SELECT 1 FROM deliveries WHERE status = 'pending' AND event_id = ANY($1::text[]) LIMIT 1`, [ids]);
     if (late.rows.length > 0) throw new Error('a delivery of an old event in the default partition became pending meanwhile');
   }
-  return { picked: ids.length, events: ids.length, deliveries: d, attempts: a };
+  return { scanned, last, events: ids.length, deliveries: d, attempts: a };
 }
 
 /** Old finished deliveries of the default partition whose event is gone, with their attempts. */
-async function orphanDeliveriesBatch(client: pg.ClientBase, cutoff: Date): Promise<Batch> {
-  const { rows } = await client.query<{ d: number; a: number }>(
-    `WITH dl AS (
+async function orphanDeliveriesBatch(client: pg.ClientBase, cutoff: Date, after: string): Promise<Batch> {
+  const { rows } = await client.query<Counts>(
+    `WITH scan AS (
+       SELECT id, created_at, status, event_id FROM deliveries_default WHERE id > $2 ORDER BY id LIMIT ${BATCH}
+     ), dl AS (
        SELECT d.id FROM deliveries_default d
-        WHERE d.created_at < $1 AND d.status <> 'pending'
-          AND NOT EXISTS (SELECT 1 FROM events e WHERE e.id = d.event_id)
-        LIMIT ${BATCH} FOR UPDATE SKIP LOCKED
+        WHERE d.id IN (SELECT id FROM scan s WHERE s.created_at < $1 AND s.status <> 'pending'
+                        AND NOT EXISTS (SELECT 1 FROM events e WHERE e.id = s.event_id))
+        FOR UPDATE SKIP LOCKED
      ), at AS (
        DELETE FROM attempts a USING dl WHERE a.delivery_id = dl.id RETURNING 1
      ), gone AS (
-       DELETE FROM deliveries d USING dl WHERE d.id = dl.id RETURNING 1
+       DELETE FROM deliveries d USING dl WHERE d.id = dl.id AND d.status <> 'pending' RETURNING 1
      )
-     SELECT (SELECT count(*) FROM gone)::int AS d, (SELECT count(*) FROM at)::int AS a`,
-    [cutoff],
+     SELECT (SELECT count(*) FROM scan)::int AS scanned, (SELECT max(id) FROM scan) AS last,
+            (SELECT count(*) FROM gone)::int AS d, (SELECT count(*) FROM at)::int AS a`,
+    [cutoff, after],
   );
-  const { d, a } = rows[0]!;
-  return { picked: d, events: 0, deliveries: d, attempts: a };
+  const { scanned, last, d, a } = rows[0]!;
+  return { scanned, last, events: 0, deliveries: d, attempts: a };
 }
 
 /** Old attempts of the default partition whose delivery is gone. */
-async function orphanAttemptsBatch(client: pg.ClientBase, cutoff: Date): Promise<Batch> {
-  const { rowCount } = await client.query(
-    `DELETE FROM attempts_default WHERE ctid = ANY(ARRAY(
-       SELECT a.ctid FROM attempts_default a
-        WHERE a.started_at < $1 AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.id = a.delivery_id)
-        LIMIT ${BATCH}))`,
-    [cutoff],
+async function orphanAttemptsBatch(client: pg.ClientBase, cutoff: Date, after: string): Promise<Batch> {
+  const { rows } = await client.query<Counts>(
+    `WITH scan AS (
+       SELECT id, delivery_id, started_at FROM attempts_default WHERE id > $2 ORDER BY id LIMIT ${BATCH}
+     ), gone AS (
+       DELETE FROM attempts_default a USING scan s
+        WHERE a.id = s.id AND a.delivery_id = s.delivery_id AND s.started_at < $1
+          AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.id = s.delivery_id)
+       RETURNING 1
+     )
+     SELECT (SELECT count(*) FROM scan)::int AS scanned, (SELECT max(id) FROM scan) AS last, (SELECT count(*) FROM gone)::int AS a`,
+    [cutoff, after],
   );
-  return { picked: rowCount ?? 0, events: 0, deliveries: 0, attempts: rowCount ?? 0 };
+  const { scanned, last, a } = rows[0]!;
+  return { scanned, last, events: 0, deliveries: 0, attempts: a };
 }
