@@ -98,6 +98,10 @@ describe('retention of the default partitions', () => {
     expect(new Set((await listPartitions(client)).map((p) => p.suffix)).has('default')).toBe(true);
     expect((await ids('events')).size).toBe(2500 + 4);
 
+    // A task closing (its signal aborted) stops the sweep before its next batch.
+    const aborted = await runRetentionOn(database.url, { now, retentionDays: 30, daysAhead: 7, lockTimeoutMs: 1000, signal: AbortSignal.abort() });
+    expect(aborted.defaultRows).toEqual({ events: 0, deliveries: 0, attempts: 0 });
+
     const run = await runRetentionOn(database.url, { now, retentionDays: 30, daysAhead: 7, lockTimeoutMs: 1000 });
     expect(run.defaultRows).toEqual({ events: 2500 + 2, deliveries: 3, attempts: 4 });
 

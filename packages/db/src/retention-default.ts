@@ -16,8 +16,8 @@ import { inTransaction } from './retention-partitions.js';
  * holds up every ingest and delivery for as long as that scan takes. And a malformed id or
  * one far in the future fits no day at all. Deleting in small batches touches only the
  * default partition (empty in normal operation), never holds a lock longer than one batch,
- * and stops after MAX_BATCHES a run, so it cannot become the long `DELETE` the day drops
- * avoid. A row's age is its `created_at` (written by the service with the id, and present
+ * pauses after each batch (PAUSE_FACTOR) and stops after MAX_BATCHES a run, so it cannot
+ * become the long `DELETE` the day drops avoid. A row's age is its `created_at` (written by the service with the id, and present
  * even when the id says nothing about time).
  *
  * The unit is the event, as for a day: an old event of the default partition goes with its
@@ -28,6 +28,14 @@ import { inTransaction } from './retention-partitions.js';
 
 export const BATCH = 1_000;
 export const MAX_BATCHES = 200;
+/**
+ * After each batch the sweep pauses for this many times the batch's own duration, so it
+ * keeps at most a tenth of one connection's time (about 5% of a 2-core database server)
+ * however slow the batches get under load: the hot path keeps the rest. A run is then
+ * slower (at most MAX_BATCHES batches, held under the retention lock), which costs nothing:
+ * the next run, an interval later, goes on where the rows are.
+ */
+export const PAUSE_FACTOR = 9;
 
 export interface DefaultRowsDeleted {
   events: number;
@@ -36,8 +44,9 @@ export interface DefaultRowsDeleted {
 }
 
 /**
- * Deletes them, at most MAX_BATCHES batches a run; a failed batch (rolled back) ends the
- * run's sweep, with its error. Each step walks its partition in primary-key order from where
+ * Deletes them, at most MAX_BATCHES batches a run, paced (PAUSE_FACTOR); a failed batch
+ * (rolled back) ends the run's sweep, with its error, and so does `signal` (the worker
+ * closing), after the batch under way. Each step walks its partition in primary-key order from where
  * the previous batch stopped (keyset), so a batch never rescans the rows, dead or kept, that
  * earlier batches went over: a sweep is linear in the rows of the default partition.
  */
@@ -45,26 +54,42 @@ export async function deleteOldDefaultRows(
   client: pg.ClientBase,
   cutoff: Date,
   lockTimeoutMs: number,
+  signal?: AbortSignal,
 ): Promise<DefaultRowsDeleted & { error?: string }> {
   const total: DefaultRowsDeleted & { error?: string } = { events: 0, deliveries: 0, attempts: 0 };
   let batches = 0;
   try {
     for (const step of [oldEventsBatch, orphanDeliveriesBatch, orphanAttemptsBatch]) {
       let after = '';
-      while (batches < MAX_BATCHES) {
+      while (batches < MAX_BATCHES && !signal?.aborted) {
         batches++;
+        const started = performance.now();
         const done = await inTransaction(client, lockTimeoutMs, () => step(client, cutoff, after));
         total.events += done.events;
         total.deliveries += done.deliveries;
         total.attempts += done.attempts;
         if (done.scanned < BATCH || done.last === null) break;
         after = done.last;
+        await pause((performance.now() - started) * PAUSE_FACTOR, signal);
       }
     }
   } catch (err) {
     total.error = (err as Error).message;
   }
   return total;
+}
+
+/** A timer that `signal` ends early. */
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }
 
 interface Batch extends DefaultRowsDeleted {

@@ -31,6 +31,8 @@ export interface RetentionOptions {
   lockTimeoutMs: number;
   /** Called once per partition day dropped or kept, for the log line and metrics. */
   onDay?: (day: RetentionDay) => void;
+  /** Aborted when the task closes: the default-partition sweep (minutes when paced) stops after its current batch. */
+  signal?: AbortSignal;
 }
 
 export interface RetentionDay {
@@ -88,7 +90,7 @@ export async function runRetention(client: pg.ClientBase, options: RetentionOpti
         options.onDay?.(day);
       }
       // After the days: what they leave behind in the default partitions (orphans) goes in the same run.
-      defaultRows = await deleteOldDefaultRows(client, cutoff, options.lockTimeoutMs);
+      defaultRows = await deleteOldDefaultRows(client, cutoff, options.lockTimeoutMs, options.signal);
     }
     const idempotencyKeysDeleted = await deleteExpiredIdempotencyKeys(client, options.now);
     return { ran: true, partitions, days, defaultRows, idempotencyKeysDeleted };
