@@ -7,6 +7,7 @@ import type { IngestResult } from './scenarios/ingest.js';
 import type { LatencyResult } from './scenarios/latency.js';
 import type { IsolationResult } from './scenarios/isolation.js';
 import type { OverloadResult } from './scenarios/overload.js';
+import type { RetentionResult } from './scenarios/retention.js';
 
 export interface ScenarioResults {
   raw?: RawResult;
@@ -20,6 +21,7 @@ export interface ScenarioResults {
   scale4?: DrainResult;
   overload?: OverloadResult;
   latency2?: LatencyResult;
+  retention?: RetentionResult;
 }
 
 export interface Figure {
