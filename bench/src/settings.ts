@@ -41,6 +41,8 @@ export interface BenchSettings {
   retentionOldRows: number;
   retentionDrainEvents: number;
   retentionIngestMs: number;
+  /** BENCH_RETENTION_CONTROL=1: seed the old rows but run no retention task (a control run). */
+  retentionControl: boolean;
 }
 
 function number(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -92,5 +94,6 @@ export function readSettings(env: NodeJS.ProcessEnv): BenchSettings {
     retentionOldRows: count(number(env, 'BENCH_RETENTION_ROWS', 2_000_000), 10_000),
     retentionDrainEvents: count(6_000, 200),
     retentionIngestMs: count(10_000, 3_000),
+    retentionControl: env.BENCH_RETENTION_CONTROL === '1',
   };
 }

@@ -167,7 +167,8 @@ async function phase(ctx: BenchContext, label: string, result: Partial<Retention
     await ctx.db.pool.query('CHECKPOINT');
     const ingest = await measureIngest(ctx, setup.prefix, label, () => {
       rec.origin = Date.now();
-      if (!withRetention) return;
+      // BENCH_RETENTION_CONTROL=1: the old rows without the task, to tell their presence from retention's work.
+      if (!withRetention || ctx.settings.retentionControl) return;
       task = startRetention(ctx.db.url, rec);
       sampler = startBackendCpuSampler(ctx.db.pool, () => rec.origin);
     });
@@ -215,6 +216,7 @@ export async function runRetentionBench(ctx: BenchContext): Promise<RetentionRes
   result.with = await phase(ctx, 'with retention', result, rec);
   // Read once the task has closed (its last run finished).
   result.runs = rec.runs;
+  result.backendCpuMs ??= { ingest: 0, drain: 0 };
   result.longestDropMs = rec.longestDropMs;
   result.oldRowsLeftAfter = await oldRowsLeft(ctx.db.pool);
   result.withoutAfter = await phase(ctx, 'without (after)', result, rec);
