@@ -22,15 +22,20 @@ import { runIsolation } from './scenarios/isolation.js';
 import { runLatency } from './scenarios/latency.js';
 import { runOverload } from './scenarios/overload.js';
 import { runRaw } from './scenarios/raw.js';
-import { readSettings } from './settings.js';
+import { runRetentionBench } from './scenarios/retention.js';
+import { buildRetentionFigures } from './retention-report.js';
+import { readSettings, type BenchSettings } from './settings.js';
 import { startBenchRedis, type BenchRedis } from './redis-server.js';
 import { buildScaleFigures, scaleTable, writeScaleSvg } from './scale-report.js';
 import { clusterTable } from './cluster-report.js';
 import { API_ENTRY, useBundles, WORKER_ENTRY } from './stack.js';
 import { buildBundles } from './bundle.js';
 
-type Step = 'raw' | 'drain1' | 'drain2' | 'hot' | 'scale3' | 'scale4' | 'cluster3' | 'ingest' | 'latency' | 'latency2' | 'isolation' | 'overload';
-const STEP_ORDER: Step[] = ['raw', 'drain1', 'drain2', 'hot', 'scale3', 'scale4', 'cluster3', 'ingest', 'latency', 'latency2', 'isolation', 'overload'];
+type Step =
+  | 'raw' | 'drain1' | 'drain2' | 'hot' | 'scale3' | 'scale4' | 'cluster3' | 'ingest' | 'latency' | 'latency2' | 'isolation' | 'overload' | 'retention';
+const STEP_ORDER: Step[] = [
+  'raw', 'drain1', 'drain2', 'hot', 'scale3', 'scale4', 'cluster3', 'ingest', 'latency', 'latency2', 'isolation', 'overload', 'retention',
+];
 
 // A scenario pulls in the baselines its ratios need, so that they come from the same run.
 const SCENARIOS: Record<string, Step[]> = {
@@ -44,6 +49,8 @@ const SCENARIOS: Record<string, Step[]> = {
   scale: ['drain1', 'drain2', 'scale3', 'scale4'],
   overload: ['overload'],
   cluster: ['drain1', 'cluster3'],
+  // Its baseline (no old rows, no retention) is measured inside the scenario, in the same run.
+  retention: ['retention'],
 };
 
 function planSteps(args: string[]): Step[] {
@@ -71,6 +78,7 @@ const NEEDS: Record<Step, string[]> = {
   scale4: [WORKER_ENTRY],
   cluster3: [WORKER_ENTRY],
   overload: [API_ENTRY, WORKER_ENTRY],
+  retention: [API_ENTRY, WORKER_ENTRY],
 };
 
 function missingEntry(step: Step): string | undefined {
@@ -99,26 +107,32 @@ async function cleanupShared(redisUrl: string): Promise<void> {
   await deleteActivePrefixes(redisUrl).catch((err: unknown) => note(`could not delete queue keys: ${String(err)}`));
 }
 
-async function main(): Promise<number> {
-  // Redis counts (INFO commandstats, CPU) need a server of the run's own.
-  if (!process.env.BENCH_REDIS_URL) {
-    benchRedis = await startBenchRedis();
-    process.env.BENCH_REDIS_URL = benchRedis.url;
-  }
-  const settings = readSettings(process.env);
-  const steps = planSteps(process.argv.slice(2));
-  const started = new Date();
-  const runId = started.toISOString().replace(/[:.]/g, '-');
-  const loadAtStart = loadavg();
-  process.stdout.write(
-    `hooklane bench ${runId}: ${steps.join(', ')} (scale ${settings.scale}, runtime ${settings.runtime}${settings.cpuProfile ? ', CPU profiling on' : ''})\n` +
-      `machine: ${JSON.stringify(machine())}, load average ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}\n`,
-  );
+/** Each step's scenario; its result goes under the step's name in the results. */
+const RUN: { [S in Step]: (ctx: BenchContext) => Promise<NonNullable<ScenarioResults[S]>> } = {
+  raw: runRaw,
+  drain1: (ctx) => runDrain(ctx, 1),
+  drain2: (ctx) => runDrain(ctx, 2),
+  hot: (ctx) => runDrain(ctx, 1, { webhooks: 1, label: 'hot' }),
+  scale3: (ctx) => runDrain(ctx, 3, { label: 'scale' }),
+  scale4: (ctx) => runDrain(ctx, 4, { label: 'scale' }),
+  cluster3: runClusterDrain,
+  ingest: runIngest,
+  latency: (ctx) => runLatency(ctx),
+  latency2: (ctx) => runLatency(ctx, 2),
+  isolation: runIsolation,
+  overload: runOverload,
+  retention: runRetentionBench,
+};
 
+interface Outcome {
+  results: ScenarioResults;
+  errors: Record<string, string>;
+  skipped: Record<string, string>;
+}
+
+/** Runs the steps in order on the run's database and receiver; a failed step is recorded and the next one runs. */
+async function runSteps(steps: Step[], settings: BenchSettings, runId: string, outcome: Outcome): Promise<void> {
   let receiver: Receiver | undefined;
-  const results: ScenarioResults = {};
-  const errors: Record<string, string> = {};
-  const skipped: Record<string, string> = {};
   try {
     const db = await createBenchDatabase(settings.adminDatabaseUrl);
     activeDb = db;
@@ -133,61 +147,20 @@ async function main(): Promise<number> {
       if (interrupted) break;
       const missing = missingEntry(step);
       if (missing) {
-        skipped[step] = `${missing} does not exist yet`;
-        heading(`${step}: skipped (${skipped[step]})`);
+        outcome.skipped[step] = `${missing} does not exist yet`;
+        heading(`${step}: skipped (${outcome.skipped[step]})`);
         continue;
       }
       try {
-        switch (step) {
-          case 'raw':
-            results.raw = await runRaw(ctx);
-            break;
-          case 'drain1':
-            results.drain1 = await runDrain(ctx, 1);
-            break;
-          case 'drain2':
-            results.drain2 = await runDrain(ctx, 2);
-            break;
-          case 'hot':
-            results.hot = await runDrain(ctx, 1, { webhooks: 1, label: 'hot' });
-            break;
-          case 'scale3':
-            results.scale3 = await runDrain(ctx, 3, { label: 'scale' });
-            break;
-          case 'scale4':
-            results.scale4 = await runDrain(ctx, 4, { label: 'scale' });
-            break;
-          case 'cluster3':
-            results.cluster3 = await runClusterDrain(ctx);
-            break;
-          case 'ingest':
-            results.ingest = await runIngest(ctx);
-            break;
-          case 'latency':
-            results.latency = await runLatency(ctx);
-            break;
-          case 'latency2':
-            results.latency2 = await runLatency(ctx, 2);
-            break;
-          case 'isolation':
-            results.isolation = await runIsolation(ctx);
-            break;
-          case 'overload':
-            results.overload = await runOverload(ctx);
-            break;
-        }
+        (outcome.results as Record<Step, unknown>)[step] = await RUN[step](ctx);
       } catch (err) {
         if (interrupted) break;
-        errors[step] = err instanceof Error ? (err.stack ?? err.message) : String(err);
-        note(`${step} FAILED: ${errors[step]}`);
+        outcome.errors[step] = err instanceof Error ? (err.stack ?? err.message) : String(err);
+        note(`${step} FAILED: ${outcome.errors[step]}`);
         await stopAllChildren();
         // The receiver is shared: bring it back if the failure took it down.
         if (receiver.child.process.exitCode !== null || receiver.child.process.signalCode !== null) {
-          if (settings.runtime === 'bundle') {
-      useBundles(await buildBundles(runId));
-      note('API and worker bundled with esbuild; running them with bare node');
-    }
-    receiver = await startReceiver();
+          receiver = await startReceiver();
           ctx.receiver = receiver;
         }
       }
@@ -198,11 +171,14 @@ async function main(): Promise<number> {
     await cleanupShared(settings.redisUrl);
     rmSync(resolve(REPO_ROOT, 'bench/.build', runId), { recursive: true, force: true });
   }
+}
 
-  await benchRedis?.stop();
-  const figures = [...buildFigures(results), ...buildScaleFigures(results)];
+/** The table (and scale table and chart) on stdout and every figure in bench/results/<run>.json. */
+function report(settings: BenchSettings, steps: Step[], started: Date, loadAtStart: number[], { results, errors, skipped }: Outcome): void {
+  const figures = [...buildFigures(results), ...buildScaleFigures(results), ...buildRetentionFigures(results.retention)];
   const table = markdownTable(figures);
   const scale = scaleTable(results);
+  const runId = started.toISOString().replace(/[:.]/g, '-');
   const chart = writeScaleSvg(results, runId);
   const finished = new Date();
   heading(`results (${finished.toISOString().slice(0, 16).replace('T', ' ')} UTC, scale ${settings.scale})`);
@@ -225,7 +201,28 @@ async function main(): Promise<number> {
     errors,
   });
   process.stdout.write(`\n\nwritten ${path}\n`);
-  return Object.keys(errors).length > 0 ? 1 : 0;
+}
+
+async function main(): Promise<number> {
+  // Redis counts (INFO commandstats, CPU) need a server of the run's own.
+  if (!process.env.BENCH_REDIS_URL) {
+    benchRedis = await startBenchRedis();
+    process.env.BENCH_REDIS_URL = benchRedis.url;
+  }
+  const settings = readSettings(process.env);
+  const steps = planSteps(process.argv.slice(2));
+  const started = new Date();
+  const runId = started.toISOString().replace(/[:.]/g, '-');
+  const loadAtStart = loadavg();
+  process.stdout.write(
+    `hooklane bench ${runId}: ${steps.join(', ')} (scale ${settings.scale}, runtime ${settings.runtime}${settings.cpuProfile ? ', CPU profiling on' : ''})\n` +
+      `machine: ${JSON.stringify(machine())}, load average ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}\n`,
+  );
+  const outcome: Outcome = { results: {}, errors: {}, skipped: {} };
+  await runSteps(steps, settings, runId, outcome);
+  await benchRedis?.stop();
+  report(settings, steps, started, loadAtStart, outcome);
+  return Object.keys(outcome.errors).length > 0 ? 1 : 0;
 }
 
 // Set by the first SIGINT/SIGTERM: main() waits for it rather than exiting under it.

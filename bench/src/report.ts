@@ -7,6 +7,7 @@ import type { IngestResult } from './scenarios/ingest.js';
 import type { LatencyResult } from './scenarios/latency.js';
 import type { IsolationResult } from './scenarios/isolation.js';
 import type { OverloadResult } from './scenarios/overload.js';
+import type { RetentionResult } from './scenarios/retention.js';
 
 export interface ScenarioResults {
   raw?: RawResult;
@@ -22,6 +23,7 @@ export interface ScenarioResults {
   latency2?: LatencyResult;
   /** drain1's backlog on a 3-master cluster with QUEUE_PARTITIONS=3 (scenarios/cluster.ts). */
   cluster3?: DrainResult;
+  retention?: RetentionResult;
 }
 
 export interface Figure {
