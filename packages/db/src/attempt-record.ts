@@ -2,7 +2,7 @@ import { sql, type Db } from './client.js';
 import { Coalescer } from './coalescer.js';
 import { MAX_BATCH, MAX_IN_FLIGHT } from './delivery-load.js';
 import type { Prisma } from './generated/prisma/client.js';
-import { advanceLines, type WokenDelivery } from './ordering-lines.js';
+import { advanceLines, LINE_TX_OPTIONS, type WokenDelivery } from './ordering-lines.js';
 
 /**
  * The worker's hot path, write side: one conditional statement per attempt, so that two
@@ -77,7 +77,7 @@ async function recordAttemptsAndAdvance(db: Db, inputs: RecordAttemptInput[]): P
       // Every woken delivery is queued once: the first ending input's caller takes them all.
       const first = inputs.findIndex((input, i) => recorded[i] && endsLine(input));
       return recorded.map((ok, i) => ({ recorded: ok, woken: i === first ? woken : [] }));
-    }),
+    }, LINE_TX_OPTIONS),
   );
 }
 

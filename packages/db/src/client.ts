@@ -62,3 +62,11 @@ export async function sql<T>(db: Db | Prisma.TransactionClient, text: string, pa
   if (pool) return (await pool.query(text, params)).rows as T[];
   return db.$queryRawUnsafe<T[]>(text, ...params);
 }
+
+/**
+ * True for a client made by `createDb`, false for a transaction's client (whose proxy still
+ * answers to `$transaction`, opening an unrelated transaction rather than nesting).
+ */
+export function isRootClient(db: Db | Prisma.TransactionClient): db is Db {
+  return pools.has(db);
+}

@@ -17,6 +17,13 @@ import type { Prisma } from './generated/prisma/client.js';
 
 type Queryable = Db | Prisma.TransactionClient;
 
+/**
+ * For the short transactions that hold a line's lock: Prisma's defaults (2 s to get a
+ * connection, 5 s in all) would fail an attempt's record on a busy pool, and a failed record
+ * means the attempt is made again.
+ */
+export const LINE_TX_OPTIONS = { maxWait: 10_000, timeout: 20_000 } as const;
+
 export interface WokenDelivery {
   id: string;
   webhookId: string;
@@ -196,7 +203,7 @@ export async function parkIfBlocked(db: Db, deliveryId: string): Promise<boolean
       [deliveryId],
     );
     return parked.length > 0;
-  });
+  }, LINE_TX_OPTIONS);
 }
 
 /** Ends a pending delivery without an attempt and lets its line move on. */
@@ -207,7 +214,7 @@ export async function cancelInLine(db: Db, deliveryId: string): Promise<{ cancel
        WHERE id = ${deliveryId} AND status = 'pending'`;
     const woken = await advanceLines(tx, [deliveryId]);
     return { cancelled: cancelled > 0, woken };
-  });
+  }, LINE_TX_OPTIONS);
 }
 
 /** A deleted or erased webhook's lines are gone with it (its pending deliveries are cancelled by the caller). */

@@ -1,6 +1,6 @@
 import { ID_ALPHABET, ID_BLOCK_COUNTER_CHARS, ID_BLOCK_SIZE, idInBlock, newIdBlock, withTimeout } from '@hooklane/core';
-import type { Db } from './client.js';
-import { appendToLines, lineCtes } from './ordering-lines.js';
+import { isRootClient, type Db } from './client.js';
+import { appendToLines, LINE_TX_OPTIONS, lineCtes } from './ordering-lines.js';
 import type { Delivery, Prisma } from './generated/prisma/client.js';
 
 /**
@@ -130,7 +130,7 @@ export async function createDeliveries(
     const parked = await appendToLines(tx, created);
     for (const delivery of created) if (parked.has(delivery.id)) delivery.nextAttemptAt = null;
   };
-  if ('$transaction' in db) await db.$transaction(write);
+  if (isRootClient(db)) await db.$transaction(write, LINE_TX_OPTIONS);
   else await write(db);
   return created;
 }
