@@ -115,6 +115,7 @@ describe('POST /v1/events fan-out', () => {
       timestamp: '2026-02-06T11:34:56.789Z',
       data: { ...JOB_DATA, extra: [1, 'two'] },
       sender,
+      ordering_key: null,
       created_at: expect.any(String),
       deliveries: expect.any(Array),
     });

@@ -346,6 +346,7 @@ const webhookFields = {
   description: fc.string({ maxLength: 50 }),
   is_active: fc.boolean(),
   rate_limit: fc.oneof(fc.constant(null), fc.integer({ min: 1, max: 1000 })),
+  ordering: fc.constantFrom('none', 'fifo'),
 };
 const createWebhookBody = fc.record(webhookFields, { requiredKeys: ['team_id', 'url'] }).map((body) => {
   const out: Record<string, unknown> = { ...body };
@@ -367,6 +368,7 @@ const eventBody = fc
       timestamp: fc.date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2100-01-01T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString()),
       sender: fc.dictionary(printable, fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 }),
       idempotency_key: printable.filter((s) => s.length > 0),
+      ordering_key: printable.filter((s) => s.length > 0),
     },
     { requiredKeys: ['event', 'team_id'] },
   )

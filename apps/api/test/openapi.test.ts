@@ -179,8 +179,8 @@ describe('/openapi.json', () => {
     const schema = (ref.$ref ? resolvePointer(ref.$ref as string) : ref) as Json;
     const props = schema.properties as Record<string, Json>;
     expect(Object.keys(props).sort()).toEqual(
-      ['action', 'content_type', 'description', 'events', 'follow_redirect', 'headers', 'is_active', 'project_id', 'rate_limit',
-        'reject_unauthorized', 'retries_count', 'retries_delay', 'retry_backoff', 'secret', 'team_id', 'timeout', 'url'].sort(),
+      ['action', 'content_type', 'description', 'events', 'follow_redirect', 'headers', 'is_active', 'ordering', 'project_id',
+        'rate_limit', 'reject_unauthorized', 'retries_count', 'retries_delay', 'retry_backoff', 'secret', 'team_id', 'timeout', 'url'].sort(),
     );
     expect(schema.required).toEqual(expect.arrayContaining(['team_id', 'url']));
     expect(schema.additionalProperties).toBe(false);
@@ -188,6 +188,7 @@ describe('/openapi.json', () => {
     expect(props.retries_delay).toMatchObject({ default: 10, minimum: 0, maximum: 86400 });
     expect(props.timeout).toMatchObject({ default: 10, minimum: 1, maximum: 60 });
     expect(props.retry_backoff).toMatchObject({ default: 'fixed', enum: ['fixed', 'exponential'] });
+    expect(props.ordering).toMatchObject({ default: 'none', enum: ['none', 'fifo'] });
     expect(props.url).toMatchObject({ maxLength: 2048 });
 
     // A field the document does not list is refused by the API, and the reverse holds for a listed one.

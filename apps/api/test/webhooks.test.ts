@@ -45,6 +45,7 @@ describe('POST /v1/webhooks', () => {
       description: '',
       is_active: true,
       rate_limit: null,
+      ordering: 'none',
       last_status: null,
       last_delivery_at: null,
       disabled_reason: null,
@@ -77,6 +78,7 @@ describe('POST /v1/webhooks', () => {
       description: 'CVAT tasks',
       is_active: false,
       rate_limit: 3,
+      ordering: 'fifo',
     });
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({
@@ -93,6 +95,7 @@ describe('POST /v1/webhooks', () => {
       description: 'CVAT tasks',
       is_active: false,
       rate_limit: 3,
+      ordering: 'fifo',
     });
     const row = await api.deps.db.webhook.findUniqueOrThrow({ where: { id: res.body.id } });
     expect(row.secret).toBe('my-own-secret-123');
@@ -195,6 +198,7 @@ describe('PATCH /v1/webhooks/:id', () => {
       [{ events: [] }, 'events'],
       [{ headers: { Host: 'evil' } }, 'headers.Host'],
       [{ is_active: null }, 'is_active'],
+      [{ ordering: 'lifo' }, 'ordering'],
     ];
     for (const [body, field] of cases) {
       const res = await request(api.app).patch(path).set(api.admin).send(body);

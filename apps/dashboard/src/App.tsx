@@ -20,22 +20,10 @@ function initialSession(): { session: Session | null; notice: string } {
   return { session: loadSession(), notice: '' };
 }
 
-/** Whether the API's create schema has `ordering` (v1.1); the document is public. */
-async function apiHasOrdering(): Promise<boolean> {
-  try {
-    const res = await fetch('/openapi.json', { referrerPolicy: 'no-referrer', credentials: 'omit' });
-    const doc = (await res.json()) as { components?: { schemas?: Record<string, { properties?: object }> } };
-    return Boolean(doc.components?.schemas?.WebhookCreate?.properties && 'ordering' in doc.components.schemas.WebhookCreate.properties);
-  } catch {
-    return false;
-  }
-}
-
 // Over 60 lines because it is the shell: session, expiry timer and page switch in one place.
 export function App() {
   const [{ session, notice }, setState] = useState(initialSession);
   const [eventTypes, setEventTypes] = useState<EventType[]>([]);
-  const [hasOrdering, setHasOrdering] = useState(false);
   const [status, setStatus] = useState('');
   const [now, setNow] = useState(Date.now());
   const route = useRoute();
@@ -59,7 +47,6 @@ export function App() {
   useEffect(() => {
     if (!client) return;
     client.eventTypes().then(setEventTypes, () => undefined);
-    void apiHasOrdering().then(setHasOrdering);
   }, [client]);
 
   // Expiry: tick every 15 s, and sign out the moment the session ends.
@@ -90,7 +77,7 @@ export function App() {
     );
   }
 
-  const ctx: PortalContext = { client, session, eventTypes, hasOrdering, announce: setStatus };
+  const ctx: PortalContext = { client, session, eventTypes, announce: setStatus };
   const left = session.expiresAt ? minutesLeft(session.expiresAt, now) : null;
 
   return (

@@ -7,8 +7,6 @@ export interface PortalContext {
   client: HooklaneClient;
   session: Session;
   eventTypes: EventType[];
-  /** True when the API knows the v1.1 `ordering` field (its OpenAPI document says so). */
-  hasOrdering: boolean;
   /** Announces a message to screen readers and shows it in the status bar. */
   announce(message: string): void;
 }

@@ -129,9 +129,10 @@ describe('the dashboard in a browser', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('link', { name: 'Create webhook' }).click();
     for (const label of ['url', 'events', 'project_id', 'headers', 'secret', 'retries_count', 'retries_delay', 'retry_backoff',
-      'follow_redirect', 'reject_unauthorized', 'timeout', 'content_type', 'description', 'is_active', 'rate_limit']) {
+      'follow_redirect', 'reject_unauthorized', 'timeout', 'content_type', 'description', 'is_active', 'rate_limit', 'ordering']) {
       expect({ label, count: await page.getByLabel(label, { exact: true }).count() }).toEqual({ label, count: 1 });
     }
+    expect(await page.getByLabel('ordering', { exact: true }).inputValue()).toBe('none');
     await page.getByLabel('url', { exact: true }).fill(`${receiver.origin}/ok`);
     await page.getByLabel('events', { exact: true }).selectOption(['create:task', 'labeling_job.completed']);
     await page.getByLabel('headers', { exact: true }).fill('X-Team: annotators');
@@ -152,9 +153,32 @@ describe('the dashboard in a browser', () => {
     expect(secret).toMatch(/^whsec_/);
     const list = await admin('get', `/v1/webhooks?team_id=${TEAM}`);
     expect(list.data).toHaveLength(1);
-    expect(list.data[0]).toMatchObject({ url: `${receiver.origin}/ok`, retries_count: 2, headers: { 'X-Team': 'annotators' } });
+    expect(list.data[0]).toMatchObject({ url: `${receiver.origin}/ok`, retries_count: 2, headers: { 'X-Team': 'annotators' }, ordering: 'none' });
     expect(list.data[0].events.sort()).toEqual(['create:task', 'labeling_job.completed']);
     state.webhookId = list.data[0].id;
+    await page.context().close();
+  });
+
+  it('shows ordering on the webhook page and changes it through the edit form', async () => {
+    // Its own webhook, subscribed to a type no test emits, so the other tests' deliveries are unaffected.
+    const hook = await admin('post', '/v1/webhooks', { team_id: TEAM, url: `${receiver.origin}/ordered`, events: ['label.deleted'] });
+    const { url } = await portalSession();
+    const page = await open(url);
+    await page.getByRole('link', { name: `${receiver.origin}/ordered` }).click();
+    const settings = page.locator('dl.settings');
+    await settings.waitFor();
+    expect(await settings.textContent()).toMatch(/ordering\s*none/);
+    await page.getByRole('link', { name: 'Edit', exact: true }).click();
+    const ordering = page.getByLabel('ordering', { exact: true });
+    await ordering.waitFor();
+    expect(await ordering.inputValue()).toBe('none');
+    await ordering.selectOption('fifo');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await until(page, async () => /ordering\s*fifo/.test((await settings.textContent()) ?? ''));
+    expect((await admin('get', `/v1/webhooks/${hook.id}`)).ordering).toBe('fifo');
+    await page.getByRole('link', { name: 'Edit', exact: true }).click();
+    await ordering.waitFor();
+    expect(await ordering.inputValue()).toBe('fifo');
     await page.context().close();
   });
 

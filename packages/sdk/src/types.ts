@@ -68,15 +68,15 @@ export interface TeamErasure {
 const KNOWN_FIELDS = {
   Webhook: ['id', 'team_id', 'project_id', 'url', 'events', 'headers', 'retries_count', 'retries_delay', 'retry_backoff',
     'follow_redirect', 'reject_unauthorized', 'timeout', 'content_type', 'description', 'is_active', 'rate_limit',
-    'last_status', 'last_delivery_at', 'disabled_reason', 'created_at', 'updated_at'],
+    'ordering', 'last_status', 'last_delivery_at', 'disabled_reason', 'created_at', 'updated_at'],
   WebhookCreate: ['team_id', 'url', 'events', 'action', 'project_id', 'headers', 'secret', 'retries_count',
     'retries_delay', 'retry_backoff', 'follow_redirect', 'reject_unauthorized', 'timeout', 'content_type',
-    'description', 'is_active', 'rate_limit'],
+    'description', 'is_active', 'rate_limit', 'ordering'],
   Delivery: ['id', 'webhook_id', 'event_id', 'event', 'status', 'attempts', 'last_status_code', 'next_attempt_at',
     'created_at', 'updated_at'],
   Attempt: ['attempt', 'started_at', 'duration_ms', 'status_code', 'response_body', 'error'],
-  EventInput: ['event', 'team_id', 'project_id', 'data', 'timestamp', 'sender', 'idempotency_key'],
-  Event: ['id', 'event', 'team_id', 'project_id', 'timestamp', 'data', 'sender', 'created_at', 'deliveries'],
+  EventInput: ['event', 'team_id', 'project_id', 'data', 'timestamp', 'sender', 'idempotency_key', 'ordering_key'],
+  Event: ['id', 'event', 'team_id', 'project_id', 'timestamp', 'data', 'sender', 'ordering_key', 'created_at', 'deliveries'],
   TestPingResult: ['delivery_id', 'success', 'status_code', 'response_body', 'duration_ms', 'error'],
 } as const;
 

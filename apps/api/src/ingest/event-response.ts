@@ -11,6 +11,7 @@ export interface EventResponse {
   timestamp: string;
   data: unknown;
   sender: unknown;
+  ordering_key: string | null;
   created_at: string;
   deliveries: Array<{ id: string; webhook_id: string; status: Delivery['status'] }>;
 }
@@ -39,6 +40,7 @@ export function toEventResponse(row: EventWithDeliveries): EventResponse {
     timestamp: row.timestamp.toISOString(),
     data: row.data,
     sender: row.sender ?? null,
+    ordering_key: row.orderingKey,
     created_at: row.createdAt.toISOString(),
     deliveries: row.deliveries.map((d) => ({ id: d.id, webhook_id: d.webhookId, status: d.status })),
   };

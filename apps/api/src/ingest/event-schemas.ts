@@ -1,8 +1,10 @@
 import { z } from 'zod';
+import { storableString } from '../http/storable-text.js';
 import { eventTypeSchema, INT4_MAX, teamIdSchema } from '../webhooks/schemas.js';
 
 export const MAX_BATCH_EVENTS = 1000;
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+export const MAX_ORDERING_KEY_LENGTH = 255;
 
 const jsonObject = (what: string) =>
   z.record(z.string(), z.unknown(), { error: `${what} must be a JSON object` });
@@ -14,6 +16,17 @@ export const idempotencyKeySchema = z
   .max(MAX_IDEMPOTENCY_KEY_LENGTH, `At most ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`)
   .regex(/^[^\p{Cc}]+$/u, 'Must not contain control characters')
   .meta({ description: 'A repeat with the same key within 24 hours returns the first reply and creates nothing' });
+
+/** (v1.1) The event's ordering line on `fifo` webhooks; stored as given, ignored by `none` webhooks. */
+export const orderingKeySchema = storableString()
+  .min(1, 'Must not be empty')
+  .max(MAX_ORDERING_KEY_LENGTH, `At most ${MAX_ORDERING_KEY_LENGTH} characters`)
+  .meta({
+    description:
+      'Its ordering line on webhooks with ordering "fifo": events with the same key are delivered one at a time, ' +
+      'in the order they were accepted; events without one share the default line. Ignored by ordering "none".',
+    examples: ['task-42'],
+  });
 
 const EARLIEST = Date.UTC(1970, 0, 1);
 
@@ -48,6 +61,7 @@ export const eventInputSchema = z
       .meta({ description: 'When it happened; defaults to now' }),
     sender: jsonObject('sender').nullable().optional().meta({ description: 'Who caused it, passed on as is' }),
     idempotency_key: idempotencyKeySchema.optional(),
+    ordering_key: orderingKeySchema.optional(),
   })
   .meta({ id: 'EventInput' });
 
@@ -94,6 +108,7 @@ export const eventResponseSchema = z
     timestamp: z.string(),
     data: z.record(z.string(), z.unknown()),
     sender: z.record(z.string(), z.unknown()).nullable(),
+    ordering_key: z.string().nullable().meta({ description: 'Its ordering line; null when none was given' }),
     created_at: z.string(),
     deliveries: z.array(
       z.object({ id: z.string(), webhook_id: z.string(), status: z.enum(['pending', 'succeeded', 'failed', 'cancelled']) }),

@@ -16,6 +16,8 @@ export interface PreparedEvent {
   data: Record<string, unknown>;
   sender: Record<string, unknown> | null;
   idempotencyKey: string | null;
+  /** (v1.1) Its ordering line on fifo webhooks; null: the default line. */
+  orderingKey: string | null;
 }
 
 export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
@@ -90,5 +92,6 @@ export function prepareEvent(raw: unknown, auth: Auth, headerKey?: string): Prep
     data: input.data,
     sender: input.sender ?? null,
     idempotencyKey: input.idempotency_key ?? headerKey ?? null,
+    orderingKey: input.ordering_key ?? null,
   };
 }

@@ -2,7 +2,7 @@ import { WILDCARD_EVENT } from '@hooklane/core';
 import type { Prisma } from '@hooklane/db';
 import { z } from 'zod';
 import { storableString } from '../http/storable-text.js';
-import { eventTypeSchema, INT4_MAX } from './schemas.js';
+import { eventTypeSchema, INT4_MAX, orderingSchema } from './schemas.js';
 
 /**
  * `filters` on GET /v1/webhooks: a JSON array of {field, operator, value} (Supervisely
@@ -21,7 +21,7 @@ const eventValue = z.union([eventTypeSchema, z.literal(WILDCARD_EVENT)], {
 const projectValue = z.int().min(1).max(INT4_MAX).nullable();
 const activeValue = z.boolean();
 
-const FIELDS = ['id', 'url', 'event', 'project_id', 'is_active'] as const;
+const FIELDS = ['id', 'url', 'event', 'project_id', 'is_active', 'ordering'] as const;
 const OPERATORS = ['=', '!=', 'in'] as const;
 
 const VALUE_SCHEMAS: Record<(typeof FIELDS)[number], z.ZodType> = {
@@ -30,6 +30,7 @@ const VALUE_SCHEMAS: Record<(typeof FIELDS)[number], z.ZodType> = {
   event: eventValue,
   project_id: projectValue,
   is_active: activeValue,
+  ordering: orderingSchema,
 };
 
 export const filtersSchema = z
@@ -86,6 +87,8 @@ function matchOf(filter: WebhookFilter): Prisma.WebhookWhereInput {
       return projectIn(values as Array<number | null>);
     case 'is_active':
       return { OR: (values as boolean[]).map((isActive) => ({ isActive })) };
+    case 'ordering':
+      return { ordering: { in: values as Array<'none' | 'fifo'> } };
   }
 }
 

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { cursorParam, positiveIntParam as positiveInt } from '../http/query-params.js';
 import { filtersSchema } from './list-filters.js';
 import { detailsOf } from './parse-input.js';
-import { eventTypeSchema, INT4_MAX } from './schemas.js';
+import { eventTypeSchema, INT4_MAX, orderingSchema } from './schemas.js';
 
 export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 200;
@@ -24,6 +24,7 @@ export const listWebhooksQuerySchema = z.strictObject({
     .optional()
     .meta({ description: 'Webhooks whose events hold this type or "*"' }),
   is_active: booleanParam.optional(),
+  ordering: orderingSchema.optional().meta({ description: 'Only webhooks with this ordering' }),
   limit: positiveInt(MAX_LIMIT).default(DEFAULT_LIMIT).meta({ description: `Page size, 1..${MAX_LIMIT}` }),
   cursor: cursorParam('wh'),
   filters: z
@@ -48,7 +49,7 @@ export const listWebhooksQuerySchema = z.strictObject({
     .optional()
     .meta({
       description:
-        'JSON array of {"field", "operator", "value"}; fields id, url, event, project_id, is_active; operators =, !=, in (value an array)',
+        'JSON array of {"field", "operator", "value"}; fields id, url, event, project_id, is_active, ordering; operators =, !=, in (value an array)',
       examples: ['[{"field":"event","operator":"in","value":["create:task","update:task"]}]'],
     }),
 });

@@ -17,6 +17,7 @@ export async function listWebhooks(db: Db, teamId: number | undefined, query: Li
   if (query.project_id !== undefined) and.push({ projectId: query.project_id });
   if (query.event !== undefined) and.push(subscribedTo(query.event));
   if (query.is_active !== undefined) and.push({ isActive: query.is_active });
+  if (query.ordering !== undefined) and.push({ ordering: query.ordering });
   for (const filter of query.filters ?? []) and.push(filterWhere(filter));
   if (query.cursor) {
     const { createdAt, id } = query.cursor;

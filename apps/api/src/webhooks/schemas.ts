@@ -7,6 +7,10 @@ import { webhookUrlSchema } from './url-rules.js';
 /** Team, project and rate numbers live in PostgreSQL `integer` columns. */
 export const INT4_MAX = 2_147_483_647;
 
+/** Ordered delivery (v1.1): "fifo" attempts a webhook's deliveries one at a time per ordering line. */
+export const ORDERINGS = ['none', 'fifo'] as const;
+export const orderingSchema = z.enum(ORDERINGS, { error: 'Must be "none" or "fifo"' });
+
 export const teamIdSchema = z.int().min(1).max(INT4_MAX).meta({ description: "The emitting platform's team id" });
 export const projectIdSchema = z
   .int()
@@ -79,6 +83,11 @@ const fields = {
   description: storableString().max(1000, 'At most 1000 characters'),
   is_active: z.boolean().meta({ description: 'Setting it true clears disabled_reason' }),
   rate_limit: z.int().min(1).max(INT4_MAX).nullable().meta({ description: 'Deliveries per second; null for no limit' }),
+  ordering: orderingSchema.meta({
+    description:
+      'fifo: deliveries one at a time per ordering line (the event\'s ordering_key), in the order the events were ' +
+      'accepted, each with X-Webhook-Sequence; none: no order promised. A change applies to deliveries not yet attempted.',
+  }),
 };
 
 export const createWebhookSchema = z
@@ -100,6 +109,7 @@ export const createWebhookSchema = z
     description: fields.description.default(''),
     is_active: fields.is_active.default(true),
     rate_limit: fields.rate_limit.default(null),
+    ordering: fields.ordering.default('none'),
   })
   .meta({
     id: 'WebhookCreate',
@@ -127,6 +137,7 @@ export const updateWebhookSchema = z
     description: fields.description.optional(),
     is_active: fields.is_active.optional(),
     rate_limit: fields.rate_limit.optional(),
+    ordering: fields.ordering.optional(),
   })
   .meta({ id: 'WebhookUpdate', description: 'Only the fields given change.' });
 
@@ -151,6 +162,7 @@ export const webhookResponseSchema = z
     description: z.string(),
     is_active: z.boolean(),
     rate_limit: z.int().nullable(),
+    ordering: z.enum(ORDERINGS),
     last_status: z.int().nullable().meta({ description: 'HTTP status of the latest attempt' }),
     last_delivery_at: z.iso.datetime().nullable(),
     disabled_reason: z.string().nullable().meta({ description: 'Why Hooklane turned it off, e.g. "gone" or "failing"' }),

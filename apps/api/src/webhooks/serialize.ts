@@ -31,6 +31,7 @@ export function toWebhookResponse(row: Webhook): WebhookResponse {
     description: row.description,
     is_active: row.isActive,
     rate_limit: row.rateLimit,
+    ordering: row.ordering,
     last_status: row.lastStatus,
     last_delivery_at: row.lastDeliveryAt?.toISOString() ?? null,
     disabled_reason: row.disabledReason,

@@ -31,6 +31,7 @@ function deliverySettings(input: UpdateWebhookInput) {
     description: input.description,
     isActive: input.is_active,
     rateLimit: input.rate_limit,
+    ordering: input.ordering,
   };
 }
 

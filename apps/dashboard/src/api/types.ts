@@ -17,7 +17,7 @@ export interface Webhook {
   description: string;
   is_active: boolean;
   rate_limit: number | null;
-  ordering?: 'none' | 'fifo';
+  ordering: 'none' | 'fifo';
   created_at: string;
   updated_at: string;
   last_status: number | null;

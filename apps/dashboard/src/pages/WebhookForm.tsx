@@ -8,10 +8,10 @@ import { emptyForm, formOf, inputOf, RULES, type FormState } from './webhook-fie
 
 type Errors = Record<string, string[]>;
 
-// Over 60 lines: one form of 16 fields; the rules and conversions live in webhook-fields.ts.
+// Over 60 lines: one form of 17 fields; the rules and conversions live in webhook-fields.ts.
 /** Create (no id) or edit a webhook: every contract field, labelled with its name. */
 export function WebhookForm({ id }: { id?: string }) {
-  const { client, session, eventTypes, hasOrdering, announce } = usePortal();
+  const { client, session, eventTypes, announce } = usePortal();
   const [form, setForm] = useState<FormState>(() => emptyForm(session.projectId));
   const [errors, setErrors] = useState<Errors>({});
   const [loaded, setLoaded] = useState(!id);
@@ -61,7 +61,7 @@ export function WebhookForm({ id }: { id?: string }) {
 
   async function submit(e: FormEvent) {
     e.preventDefault();
-    const input = inputOf(form, hasOrdering, !id);
+    const input = inputOf(form, !id);
     if ('error' in input) {
       setErrors({ headers: [input.error] });
       return;
@@ -130,16 +130,14 @@ export function WebhookForm({ id }: { id?: string }) {
               </select>
             )}
           </Field>
-          {hasOrdering && (
-            <Field name="ordering" hint={RULES.ordering} errors={errors.ordering}>
-              {(props) => (
-                <select {...props} value={form.ordering} onChange={(e) => set('ordering', e.target.value as FormState['ordering'])}>
-                  <option value="none">none</option>
-                  <option value="fifo">fifo</option>
-                </select>
-              )}
-            </Field>
-          )}
+          <Field name="ordering" hint={RULES.ordering} errors={errors.ordering}>
+            {(props) => (
+              <select {...props} value={form.ordering} onChange={(e) => set('ordering', e.target.value as FormState['ordering'])}>
+                <option value="none">none</option>
+                <option value="fifo">fifo</option>
+              </select>
+            )}
+          </Field>
           <div className="checks">
             {check('follow_redirect')}
             {check('reject_unauthorized')}

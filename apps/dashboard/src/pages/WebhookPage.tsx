@@ -55,7 +55,7 @@ export function WebhookPage({ id }: { id: string }) {
     ['follow_redirect', String(webhook.follow_redirect)],
     ['reject_unauthorized', String(webhook.reject_unauthorized)],
     ['rate_limit', webhook.rate_limit === null ? 'none' : `${webhook.rate_limit}/s`],
-    ...(webhook.ordering ? [['ordering', webhook.ordering] as [string, string]] : []),
+    ['ordering', webhook.ordering],
     ['description', webhook.description || '—'],
   ];
 

@@ -37,7 +37,7 @@ export const RULES: Record<keyof FormState, string> = {
   description: 'Up to 1000 characters [empty].',
   is_active: 'An inactive webhook receives nothing [on]. Turning it on clears disabled_reason.',
   rate_limit: 'Deliveries per second, or empty for no limit [empty]. Deliveries over it wait.',
-  ordering: '"none" or "fifo" [none]: fifo delivers one at a time per ordering line, in order.',
+  ordering: '"none" or "fifo" [none]: fifo delivers one at a time per ordering line (the event\'s ordering_key), in the order the events were accepted, each with X-Webhook-Sequence.',
 };
 
 export function emptyForm(projectId: number | null): FormState {
@@ -79,7 +79,7 @@ export function formOf(w: Webhook): FormState {
     description: w.description,
     is_active: w.is_active,
     rate_limit: w.rate_limit === null ? '' : String(w.rate_limit),
-    ordering: w.ordering ?? 'none',
+    ordering: w.ordering,
   };
 }
 
@@ -102,7 +102,7 @@ export function parseHeaders(text: string): { headers: Record<string, string>; e
 }
 
 /** The request body: every field, as the contract names it. */
-export function inputOf(form: FormState, withOrdering: boolean, creating: boolean): WebhookInput | { error: string } {
+export function inputOf(form: FormState, creating: boolean): WebhookInput | { error: string } {
   const { headers, error } = parseHeaders(form.headers);
   if (error) return { error };
   const body: Record<string, unknown> = {
@@ -120,8 +120,8 @@ export function inputOf(form: FormState, withOrdering: boolean, creating: boolea
     description: form.description,
     is_active: form.is_active,
     rate_limit: num(form.rate_limit) ?? null,
+    ordering: form.ordering,
   };
-  if (withOrdering) body.ordering = form.ordering;
   if (creating && form.secret.trim()) body.secret = form.secret.trim();
   for (const key of Object.keys(body)) if (body[key] === undefined) delete body[key];
   return body as WebhookInput;

@@ -103,6 +103,8 @@ export type EventInput = {
   } | null;
   /** A repeat with the same key within 24 hours returns the first reply and creates nothing */
   idempotency_key?: string;
+  /** Its ordering line on webhooks with ordering "fifo": events with the same key are delivered one at a time, in the order they were accepted; events without one share the default line. Ignored by ordering "none". */
+  ordering_key?: string;
 };
 
 export type Event = {
@@ -117,6 +119,8 @@ export type Event = {
   sender: {
     [key: string]: unknown;
   } | null;
+  /** Its ordering line; null when none was given */
+  ordering_key: string | null;
   created_at: string;
   deliveries: Array<{
     id: string;
@@ -188,6 +192,7 @@ export type CreatedWebhook = {
   description: string;
   is_active: boolean;
   rate_limit: number | null;
+  ordering: "none" | "fifo";
   /** HTTP status of the latest attempt */
   last_status: number | null;
   last_delivery_at: string | null;
@@ -233,6 +238,8 @@ export type WebhookCreate = {
   is_active?: boolean;
   /** Deliveries per second; null for no limit */
   rate_limit?: number | null;
+  /** fifo: deliveries one at a time per ordering line (the event's ordering_key), in the order the events were accepted, each with X-Webhook-Sequence; none: no order promised. A change applies to deliveries not yet attempted. */
+  ordering?: "none" | "fifo";
 };
 
 export type WebhookList = {
@@ -260,6 +267,7 @@ export type Webhook = {
   description: string;
   is_active: boolean;
   rate_limit: number | null;
+  ordering: "none" | "fifo";
   /** HTTP status of the latest attempt */
   last_status: number | null;
   last_delivery_at: string | null;
@@ -303,6 +311,8 @@ export type WebhookUpdate = {
   is_active?: boolean;
   /** Deliveries per second; null for no limit */
   rate_limit?: number | null;
+  /** fifo: deliveries one at a time per ordering line (the event's ordering_key), in the order the events were accepted, each with X-Webhook-Sequence; none: no order promised. A change applies to deliveries not yet attempted. */
+  ordering?: "none" | "fifo";
 };
 
 export type DeliveryPage = {
@@ -441,11 +451,13 @@ export interface Operations {
       /** Webhooks whose events hold this type or "*" */
       event?: "ping" | "labeling_job.completed" | "labeling_queue.job.completed" | "labeling_queue.completed" | "create:project" | "update:project" | "delete:project" | "create:task" | "update:task" | "delete:task" | "create:job" | "update:job" | "delete:job" | "create:issue" | "update:issue" | "delete:issue" | "create:comment" | "update:comment" | "delete:comment" | "label.created" | "label.updated" | "label.deleted" | "webhook.disabled" | "*";
       is_active?: "true" | "false";
+      /** Only webhooks with this ordering */
+      ordering?: "none" | "fifo";
       /** Page size, 1..200 */
       limit?: string;
       /** next_cursor of the previous page */
       cursor?: string;
-      /** JSON array of {"field", "operator", "value"}; fields id, url, event, project_id, is_active; operators =, !=, in (value an array) */
+      /** JSON array of {"field", "operator", "value"}; fields id, url, event, project_id, is_active, ordering; operators =, !=, in (value an array) */
       filters?: string;
     };
     body: never;
