@@ -15,7 +15,7 @@ import { createBenchDatabase, type BenchDatabase } from './database.js';
 import { heading, note } from './progress.js';
 import { deleteActivePrefixes } from './queue.js';
 import { buildFigures, markdownTable, writeJson, type ScenarioResults } from './report.js';
-import { runDrain } from './scenarios/drain.js';
+import { runDrain, type DrainOptions } from './scenarios/drain.js';
 import { runIngest } from './scenarios/ingest.js';
 import { runIsolation } from './scenarios/isolation.js';
 import { runLatency } from './scenarios/latency.js';
@@ -24,11 +24,41 @@ import { runRaw } from './scenarios/raw.js';
 import { readSettings } from './settings.js';
 import { startBenchRedis, type BenchRedis } from './redis-server.js';
 import { buildScaleFigures, scaleTable, writeScaleSvg } from './scale-report.js';
+import { buildFifoFigures } from './fifo-report.js';
 import { API_ENTRY, useBundles, WORKER_ENTRY } from './stack.js';
 import { buildBundles } from './bundle.js';
 
-type Step = 'raw' | 'drain1' | 'drain2' | 'hot' | 'scale3' | 'scale4' | 'ingest' | 'latency' | 'latency2' | 'isolation' | 'overload';
-const STEP_ORDER: Step[] = ['raw', 'drain1', 'drain2', 'hot', 'scale3', 'scale4', 'ingest', 'latency', 'latency2', 'isolation', 'overload'];
+type Step =
+  | 'raw'
+  | 'drain1'
+  | 'drain2'
+  | 'hot'
+  | 'scale3'
+  | 'scale4'
+  | 'fifoNone'
+  | 'fifo'
+  | 'fifoOne'
+  | 'ingest'
+  | 'latency'
+  | 'latency2'
+  | 'isolation'
+  | 'overload';
+const STEP_ORDER: Step[] = [
+  'raw',
+  'drain1',
+  'drain2',
+  'hot',
+  'scale3',
+  'scale4',
+  'fifoNone',
+  'fifo',
+  'fifoOne',
+  'ingest',
+  'latency',
+  'latency2',
+  'isolation',
+  'overload',
+];
 
 // A scenario pulls in the baselines its ratios need, so that they come from the same run.
 const SCENARIOS: Record<string, Step[]> = {
@@ -40,6 +70,8 @@ const SCENARIOS: Record<string, Step[]> = {
   memory: ['drain1'],
   hot: ['drain1', 'hot'],
   scale: ['drain1', 'drain2', 'scale3', 'scale4'],
+  // Ordered delivery: 100 keys fifo next to the same load unordered, and one key alone.
+  fifo: ['fifoNone', 'fifo', 'fifoOne'],
   overload: ['overload'],
 };
 
@@ -66,6 +98,9 @@ const NEEDS: Record<Step, string[]> = {
   hot: [WORKER_ENTRY],
   scale3: [WORKER_ENTRY],
   scale4: [WORKER_ENTRY],
+  fifoNone: [WORKER_ENTRY],
+  fifo: [WORKER_ENTRY],
+  fifoOne: [WORKER_ENTRY],
   overload: [API_ENTRY, WORKER_ENTRY],
 };
 
@@ -81,6 +116,12 @@ function machine() {
     node: process.version,
     platform: `${process.platform} ${process.arch}`,
   };
+}
+
+/** One webhook (as hot), its events spread over `keys` ordering keys. */
+function fifoOptions(label: string, ordering: 'none' | 'fifo', keys: number): DrainOptions {
+  const { fifoEvents } = readSettings(process.env);
+  return { webhooks: 1, label, ordering, keys, events: fifoEvents };
 }
 
 let activeDb: BenchDatabase | undefined;
@@ -153,6 +194,15 @@ async function main(): Promise<number> {
           case 'scale4':
             results.scale4 = await runDrain(ctx, 4, { label: 'scale' });
             break;
+          case 'fifoNone':
+            results.fifoNone = await runDrain(ctx, 1, fifoOptions('fifo-none', 'none', settings.fifoKeys));
+            break;
+          case 'fifo':
+            results.fifo = await runDrain(ctx, 1, fifoOptions('fifo', 'fifo', settings.fifoKeys));
+            break;
+          case 'fifoOne':
+            results.fifoOne = await runDrain(ctx, 1, { ...fifoOptions('fifo-1key', 'fifo', 1), events: settings.fifoOneKeyEvents });
+            break;
           case 'ingest':
             results.ingest = await runIngest(ctx);
             break;
@@ -193,7 +243,7 @@ async function main(): Promise<number> {
   }
 
   await benchRedis?.stop();
-  const figures = [...buildFigures(results), ...buildScaleFigures(results)];
+  const figures = [...buildFigures(results), ...buildScaleFigures(results), ...buildFifoFigures(results)];
   const table = markdownTable(figures);
   const scale = scaleTable(results);
   const chart = writeScaleSvg(results, runId);

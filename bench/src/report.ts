@@ -20,6 +20,9 @@ export interface ScenarioResults {
   scale4?: DrainResult;
   overload?: OverloadResult;
   latency2?: LatencyResult;
+  fifoNone?: DrainResult;
+  fifo?: DrainResult;
+  fifoOne?: DrainResult;
 }
 
 export interface Figure {

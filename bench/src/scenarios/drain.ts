@@ -12,6 +12,9 @@ export interface DrainResult {
   workers: number;
   events: number;
   webhooks: number;
+  /** The webhooks' `ordering` and the ordering keys the events were spread over (fifo scenario). */
+  ordering: 'none' | 'fifo';
+  keys: number | null;
   complete: boolean;
   stopReason: string | null;
   deliveriesPerSecond: number;
@@ -45,6 +48,12 @@ export interface DrainOptions {
   /** Webhooks the backlog goes to (default the settings'; 1 = the hot scenario). */
   webhooks?: number;
   label?: string;
+  /** Events in the backlog (default the settings' drainEvents). */
+  events?: number;
+  /** The webhooks' `ordering` (default "none"). */
+  ordering?: 'none' | 'fifo';
+  /** Spread the events over this many ordering keys, round-robin (default none given). */
+  keys?: number;
 }
 
 /** Waits (bounded) for the database to catch up with what the receiver already saw. */
@@ -61,11 +70,14 @@ async function settledSucceeded(ctx: BenchContext, expected: number): Promise<nu
 /** Scenario 2 (and 6): a backlog of deliveries drained by N fresh workers; peak RSS sampled from /proc. */
 export async function runDrain(ctx: BenchContext, workerCount: number, options: DrainOptions = {}): Promise<DrainResult> {
   const { settings, receiver } = ctx;
-  const events = settings.drainEvents;
+  const events = options.events ?? settings.drainEvents;
   const webhooks = options.webhooks ?? settings.webhooks;
   const label = options.label ?? 'drain';
-  heading(`${label}: ${events} queued deliveries to ${webhooks} webhook(s), ${workerCount} worker(s) at concurrency ${settings.concurrency}`);
-  const setup = await prepareDeliveries(ctx, { events, webhooks });
+  const ordering = options.ordering ?? 'none';
+  const keys = options.keys ?? null;
+  const lines = keys === null ? '' : `, ordering ${ordering}, ${keys} ordering key(s)`;
+  heading(`${label}: ${events} queued deliveries to ${webhooks} webhook(s)${lines}, ${workerCount} worker(s) at concurrency ${settings.concurrency}`);
+  const setup = await prepareDeliveries(ctx, { events, webhooks, ordering, keys: keys ?? undefined });
   await receiver.reset();
   await sleep(700); // let the seeding's statistics reach pg_stat_database
   const activityBefore = await databaseActivity(ctx.db.pool, ctx.db.name);
@@ -127,6 +139,8 @@ export async function runDrain(ctx: BenchContext, workerCount: number, options: 
       workers: workerCount,
       events,
       webhooks,
+      ordering,
+      keys,
       complete: watched.complete,
       stopReason: watched.stopReason,
       deliveriesPerSecond: arrivalRate(stats, found),
