@@ -156,10 +156,15 @@ export async function seedEventsWithDeliveries(
         events.push({ id: eventId, teamId: target.teamId, projectId: target.projectId, type: eventType, timestamp: now, data, createdAt: now, orderingKey });
         deliveries.push({ teamId: target.teamId, webhookId: target.webhookId, eventId, eventType });
       }
-      const created = await db.$transaction(async (tx) => {
-        await tx.event.createMany({ data: events });
-        return createDeliveries(tx, deliveries, { now });
-      });
+      // Prisma's default 5 s for an interactive transaction is too short for 1,000 events on a
+      // loaded 2-core machine (it expired once at load 13).
+      const created = await db.$transaction(
+        async (tx) => {
+          await tx.event.createMany({ data: events });
+          return createDeliveries(tx, deliveries, { now });
+        },
+        { timeout: 60_000, maxWait: 60_000 },
+      );
       for (const d of created) out.push({ deliveryId: d.id, eventId: d.eventId, webhookId: d.webhookId, waiting: d.nextAttemptAt === null });
     }
   } finally {
