@@ -251,6 +251,7 @@ describe('ordered delivery under chaos', () => {
     const emitting = (async () => {
       for (let i = 0; i < EVENTS; i += BATCH) await emit(TEAM, expected.slice(i, i + BATCH));
     })();
+    emitting.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
 
     // The flush first, then the kill: the killed worker's lines then wait for its leases to
     // lapse (45 s), instead of being re-queued early by the sweep that follows a flush.
