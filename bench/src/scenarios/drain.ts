@@ -103,7 +103,7 @@ export async function runDrain(ctx: BenchContext, workerCount: number, options: 
     })();
     const cpu = cpuPerDeliveryMeter(() => workers.map((w) => w.child.pid), readCpuMs);
     let memoryHalfway: (MemoryBreakdown | null)[] = [];
-    const watched = await watchDeliveries(receiver, `drain ${workerCount}w`, events, {
+    const watched = await watchDeliveries(receiver, `${label} ${workerCount}w`, events, {
       onPoll: async (stats) => {
         await cpu.onPoll(stats);
         if (++polls % 5 === 0) await meter.sample();
