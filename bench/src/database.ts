@@ -51,6 +51,8 @@ export async function createBenchDatabase(adminUrl: string): Promise<BenchDataba
   }
   // Idle connections are kept: workers may take every free slot of max_connections meanwhile.
   const pool = new pg.Pool({ connectionString: url, max: 2, idleTimeoutMillis: 0 });
+  // An idle client ended by the server (the database dropped under it at the end) must not crash the run.
+  pool.on('error', () => undefined);
   const held = await Promise.all([pool.connect(), pool.connect()]);
   for (const client of held) client.release();
   return {

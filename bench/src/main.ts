@@ -15,49 +15,27 @@ import { createBenchDatabase, type BenchDatabase } from './database.js';
 import { heading, note } from './progress.js';
 import { deleteActivePrefixes } from './queue.js';
 import { buildFigures, markdownTable, writeJson, type ScenarioResults } from './report.js';
+import { runClusterDrain } from './scenarios/cluster.js';
 import { runDrain, type DrainOptions } from './scenarios/drain.js';
 import { runIngest } from './scenarios/ingest.js';
 import { runIsolation } from './scenarios/isolation.js';
 import { runLatency } from './scenarios/latency.js';
 import { runOverload } from './scenarios/overload.js';
 import { runRaw } from './scenarios/raw.js';
-import { readSettings } from './settings.js';
+import { runRetentionBench } from './scenarios/retention.js';
+import { buildRetentionFigures } from './retention-report.js';
+import { readSettings, type BenchSettings } from './settings.js';
 import { startBenchRedis, type BenchRedis } from './redis-server.js';
 import { buildScaleFigures, scaleTable, writeScaleSvg } from './scale-report.js';
+import { clusterTable } from './cluster-report.js';
 import { buildFifoFigures } from './fifo-report.js';
 import { API_ENTRY, useBundles, WORKER_ENTRY } from './stack.js';
 import { buildBundles } from './bundle.js';
 
 type Step =
-  | 'raw'
-  | 'drain1'
-  | 'drain2'
-  | 'hot'
-  | 'scale3'
-  | 'scale4'
-  | 'fifoNone'
-  | 'fifo'
-  | 'fifoOne'
-  | 'ingest'
-  | 'latency'
-  | 'latency2'
-  | 'isolation'
-  | 'overload';
+  | 'raw' | 'drain1' | 'drain2' | 'hot' | 'scale3' | 'scale4' | 'cluster3' | 'fifoNone' | 'fifo' | 'fifoOne' | 'ingest' | 'latency' | 'latency2' | 'isolation' | 'overload' | 'retention';
 const STEP_ORDER: Step[] = [
-  'raw',
-  'drain1',
-  'drain2',
-  'hot',
-  'scale3',
-  'scale4',
-  'fifoNone',
-  'fifo',
-  'fifoOne',
-  'ingest',
-  'latency',
-  'latency2',
-  'isolation',
-  'overload',
+  'raw', 'drain1', 'drain2', 'hot', 'scale3', 'scale4', 'cluster3', 'fifoNone', 'fifo', 'fifoOne', 'ingest', 'latency', 'latency2', 'isolation', 'overload', 'retention',
 ];
 
 // A scenario pulls in the baselines its ratios need, so that they come from the same run.
@@ -70,9 +48,12 @@ const SCENARIOS: Record<string, Step[]> = {
   memory: ['drain1'],
   hot: ['drain1', 'hot'],
   scale: ['drain1', 'drain2', 'scale3', 'scale4'],
+  overload: ['overload'],
+  cluster: ['drain1', 'cluster3'],
   // Ordered delivery: 100 keys fifo next to the same load unordered, and one key alone.
   fifo: ['fifoNone', 'fifo', 'fifoOne'],
-  overload: ['overload'],
+  // Its baseline (no old rows, no retention) is measured inside the scenario, in the same run.
+  retention: ['retention'],
 };
 
 function planSteps(args: string[]): Step[] {
@@ -98,10 +79,12 @@ const NEEDS: Record<Step, string[]> = {
   hot: [WORKER_ENTRY],
   scale3: [WORKER_ENTRY],
   scale4: [WORKER_ENTRY],
+  cluster3: [WORKER_ENTRY],
   fifoNone: [WORKER_ENTRY],
   fifo: [WORKER_ENTRY],
   fifoOne: [WORKER_ENTRY],
   overload: [API_ENTRY, WORKER_ENTRY],
+  retention: [API_ENTRY, WORKER_ENTRY],
 };
 
 function missingEntry(step: Step): string | undefined {
@@ -118,12 +101,6 @@ function machine() {
   };
 }
 
-/** One webhook (as hot), its events spread over `keys` ordering keys. */
-function fifoOptions(label: string, ordering: 'none' | 'fifo', keys: number): DrainOptions {
-  const { fifoEvents } = readSettings(process.env);
-  return { webhooks: 1, label, ordering, keys, events: fifoEvents };
-}
-
 let activeDb: BenchDatabase | undefined;
 let benchRedis: BenchRedis | undefined;
 let interrupted = false;
@@ -134,6 +111,110 @@ async function cleanupShared(redisUrl: string): Promise<void> {
   activeDb = undefined;
   await db?.drop().catch((err: unknown) => note(`could not drop ${db.name}: ${String(err)}`));
   await deleteActivePrefixes(redisUrl).catch((err: unknown) => note(`could not delete queue keys: ${String(err)}`));
+}
+
+/** One webhook (as hot), its events spread over `keys` ordering keys. */
+function fifoOptions(settings: BenchSettings, label: string, ordering: 'none' | 'fifo', keys: number): DrainOptions {
+  return { webhooks: 1, label, ordering, keys, events: settings.fifoEvents };
+}
+
+/** Each step's scenario; its result goes under the step's name in the results. */
+const RUN: { [S in Step]: (ctx: BenchContext) => Promise<NonNullable<ScenarioResults[S]>> } = {
+  raw: runRaw,
+  drain1: (ctx) => runDrain(ctx, 1),
+  drain2: (ctx) => runDrain(ctx, 2),
+  hot: (ctx) => runDrain(ctx, 1, { webhooks: 1, label: 'hot' }),
+  scale3: (ctx) => runDrain(ctx, 3, { label: 'scale' }),
+  scale4: (ctx) => runDrain(ctx, 4, { label: 'scale' }),
+  cluster3: runClusterDrain,
+  fifoNone: (ctx) => runDrain(ctx, 1, fifoOptions(ctx.settings, 'fifo-none', 'none', ctx.settings.fifoKeys)),
+  fifo: (ctx) => runDrain(ctx, 1, fifoOptions(ctx.settings, 'fifo', 'fifo', ctx.settings.fifoKeys)),
+  fifoOne: (ctx) => runDrain(ctx, 1, { ...fifoOptions(ctx.settings, 'fifo-1key', 'fifo', 1), events: ctx.settings.fifoOneKeyEvents }),
+  ingest: runIngest,
+  latency: (ctx) => runLatency(ctx),
+  latency2: (ctx) => runLatency(ctx, 2),
+  isolation: runIsolation,
+  overload: runOverload,
+  retention: runRetentionBench,
+};
+
+interface Outcome {
+  results: ScenarioResults;
+  errors: Record<string, string>;
+  skipped: Record<string, string>;
+}
+
+/** Runs the steps in order on the run's database and receiver; a failed step is recorded and the next one runs. */
+async function runSteps(steps: Step[], settings: BenchSettings, runId: string, outcome: Outcome): Promise<void> {
+  let receiver: Receiver | undefined;
+  try {
+    const db = await createBenchDatabase(settings.adminDatabaseUrl);
+    activeDb = db;
+    note(`database ${db.name} migrated`);
+    if (settings.runtime === 'bundle') {
+      useBundles(await buildBundles(runId));
+      note('API and worker bundled with esbuild; running them with bare node');
+    }
+    receiver = await startReceiver();
+    const ctx: BenchContext = { runId, settings, db, receiver };
+    for (const step of steps) {
+      if (interrupted) break;
+      const missing = missingEntry(step);
+      if (missing) {
+        outcome.skipped[step] = `${missing} does not exist yet`;
+        heading(`${step}: skipped (${outcome.skipped[step]})`);
+        continue;
+      }
+      try {
+        (outcome.results as Record<Step, unknown>)[step] = await RUN[step](ctx);
+      } catch (err) {
+        if (interrupted) break;
+        outcome.errors[step] = err instanceof Error ? (err.stack ?? err.message) : String(err);
+        note(`${step} FAILED: ${outcome.errors[step]}`);
+        await stopAllChildren();
+        // The receiver is shared: bring it back if the failure took it down.
+        if (receiver.child.process.exitCode !== null || receiver.child.process.signalCode !== null) {
+          receiver = await startReceiver();
+          ctx.receiver = receiver;
+        }
+      }
+    }
+  } finally {
+    closeApiClient();
+    await stopAllChildren();
+    await cleanupShared(settings.redisUrl);
+    rmSync(resolve(REPO_ROOT, 'bench/.build', runId), { recursive: true, force: true });
+  }
+}
+
+/** The table (and scale table and chart) on stdout and every figure in bench/results/<run>.json. */
+function report(settings: BenchSettings, steps: Step[], started: Date, loadAtStart: number[], { results, errors, skipped }: Outcome): void {
+  const figures = [...buildFigures(results), ...buildScaleFigures(results), ...buildRetentionFigures(results.retention), ...buildFifoFigures(results)];
+  const table = markdownTable(figures);
+  const scale = scaleTable(results);
+  const runId = started.toISOString().replace(/[:.]/g, '-');
+  const chart = writeScaleSvg(results, runId);
+  const finished = new Date();
+  heading(`results (${finished.toISOString().slice(0, 16).replace('T', ' ')} UTC, scale ${settings.scale})`);
+  process.stdout.write(`\n${table}\n`);
+  if (scale) process.stdout.write(`\n${scale}\n${chart ? `chart: ${chart}\n` : ''}`);
+  const cluster = clusterTable(results);
+  if (cluster) process.stdout.write(`\n${cluster}\n`);
+  for (const [step, reason] of Object.entries(skipped)) process.stdout.write(`\nskipped ${step}: ${reason}`);
+  for (const [step, message] of Object.entries(errors)) process.stdout.write(`\nfailed ${step}: ${message.split('\n')[0]}`);
+  const path = writeJson(runId, {
+    startedAt: started.toISOString(),
+    finishedAt: finished.toISOString(),
+    machine: machine(),
+    loadAverage: { start: loadAtStart, end: loadavg() },
+    settings: { ...settings, adminDatabaseUrl: undefined },
+    steps,
+    results,
+    figures,
+    skipped,
+    errors,
+  });
+  process.stdout.write(`\n\nwritten ${path}\n`);
 }
 
 async function main(): Promise<number> {
@@ -151,122 +232,11 @@ async function main(): Promise<number> {
     `hooklane bench ${runId}: ${steps.join(', ')} (scale ${settings.scale}, runtime ${settings.runtime}${settings.cpuProfile ? ', CPU profiling on' : ''})\n` +
       `machine: ${JSON.stringify(machine())}, load average ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}\n`,
   );
-
-  let receiver: Receiver | undefined;
-  const results: ScenarioResults = {};
-  const errors: Record<string, string> = {};
-  const skipped: Record<string, string> = {};
-  try {
-    const db = await createBenchDatabase(settings.adminDatabaseUrl);
-    activeDb = db;
-    note(`database ${db.name} migrated`);
-    if (settings.runtime === 'bundle') {
-      useBundles(await buildBundles(runId));
-      note('API and worker bundled with esbuild; running them with bare node');
-    }
-    receiver = await startReceiver();
-    const ctx: BenchContext = { runId, settings, db, receiver };
-    for (const step of steps) {
-      if (interrupted) break;
-      const missing = missingEntry(step);
-      if (missing) {
-        skipped[step] = `${missing} does not exist yet`;
-        heading(`${step}: skipped (${skipped[step]})`);
-        continue;
-      }
-      try {
-        switch (step) {
-          case 'raw':
-            results.raw = await runRaw(ctx);
-            break;
-          case 'drain1':
-            results.drain1 = await runDrain(ctx, 1);
-            break;
-          case 'drain2':
-            results.drain2 = await runDrain(ctx, 2);
-            break;
-          case 'hot':
-            results.hot = await runDrain(ctx, 1, { webhooks: 1, label: 'hot' });
-            break;
-          case 'scale3':
-            results.scale3 = await runDrain(ctx, 3, { label: 'scale' });
-            break;
-          case 'scale4':
-            results.scale4 = await runDrain(ctx, 4, { label: 'scale' });
-            break;
-          case 'fifoNone':
-            results.fifoNone = await runDrain(ctx, 1, fifoOptions('fifo-none', 'none', settings.fifoKeys));
-            break;
-          case 'fifo':
-            results.fifo = await runDrain(ctx, 1, fifoOptions('fifo', 'fifo', settings.fifoKeys));
-            break;
-          case 'fifoOne':
-            results.fifoOne = await runDrain(ctx, 1, { ...fifoOptions('fifo-1key', 'fifo', 1), events: settings.fifoOneKeyEvents });
-            break;
-          case 'ingest':
-            results.ingest = await runIngest(ctx);
-            break;
-          case 'latency':
-            results.latency = await runLatency(ctx);
-            break;
-          case 'latency2':
-            results.latency2 = await runLatency(ctx, 2);
-            break;
-          case 'isolation':
-            results.isolation = await runIsolation(ctx);
-            break;
-          case 'overload':
-            results.overload = await runOverload(ctx);
-            break;
-        }
-      } catch (err) {
-        if (interrupted) break;
-        errors[step] = err instanceof Error ? (err.stack ?? err.message) : String(err);
-        note(`${step} FAILED: ${errors[step]}`);
-        await stopAllChildren();
-        // The receiver is shared: bring it back if the failure took it down.
-        if (receiver.child.process.exitCode !== null || receiver.child.process.signalCode !== null) {
-          if (settings.runtime === 'bundle') {
-      useBundles(await buildBundles(runId));
-      note('API and worker bundled with esbuild; running them with bare node');
-    }
-    receiver = await startReceiver();
-          ctx.receiver = receiver;
-        }
-      }
-    }
-  } finally {
-    closeApiClient();
-    await stopAllChildren();
-    await cleanupShared(settings.redisUrl);
-    rmSync(resolve(REPO_ROOT, 'bench/.build', runId), { recursive: true, force: true });
-  }
-
+  const outcome: Outcome = { results: {}, errors: {}, skipped: {} };
+  await runSteps(steps, settings, runId, outcome);
   await benchRedis?.stop();
-  const figures = [...buildFigures(results), ...buildScaleFigures(results), ...buildFifoFigures(results)];
-  const table = markdownTable(figures);
-  const scale = scaleTable(results);
-  const chart = writeScaleSvg(results, runId);
-  const finished = new Date();
-  heading(`results (${finished.toISOString().slice(0, 16).replace('T', ' ')} UTC, scale ${settings.scale})`);
-  process.stdout.write(`\n${table}\n`);
-  if (scale) process.stdout.write(`\n${scale}\n${chart ? `chart: ${chart}\n` : ''}`);
-  for (const [step, reason] of Object.entries(skipped)) process.stdout.write(`\nskipped ${step}: ${reason}`);
-  for (const [step, message] of Object.entries(errors)) process.stdout.write(`\nfailed ${step}: ${message.split('\n')[0]}`);
-  const path = writeJson(runId, {
-    startedAt: started.toISOString(),
-    finishedAt: finished.toISOString(),
-    machine: machine(),
-    loadAverage: { start: loadAtStart, end: loadavg() },
-    settings: { ...settings, adminDatabaseUrl: undefined },
-    steps,
-    results,
-    figures,
-    skipped,
-    errors,
-  });
-  process.stdout.write(`\n\nwritten ${path}\n`);
-  return Object.keys(errors).length > 0 ? 1 : 0;
+  report(settings, steps, started, loadAtStart, outcome);
+  return Object.keys(outcome.errors).length > 0 ? 1 : 0;
 }
 
 // Set by the first SIGINT/SIGTERM: main() waits for it rather than exiting under it.

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { createDeliveryQueue, createRedisConnection, enqueueDeliveries, type DeliveryQueue } from '@hooklane/queue';
+import { connectRedis, createDeliveryQueues, enqueueToPartitions, type DeliveryQueues, type RedisMode } from '@hooklane/queue';
 
 // Prefixes handed out and not yet deleted, so an interrupted run can still clean up Redis.
 const activePrefixes = new Set<string>();
@@ -17,29 +17,36 @@ export async function deleteActivePrefixes(redisUrl: string): Promise<void> {
 
 export interface BenchQueue {
   prefix: string;
-  queue: DeliveryQueue;
+  queues: DeliveryQueues;
   enqueueFirstAttempts(deliveries: Array<{ deliveryId: string; webhookId: string }>): Promise<void>;
   close(): Promise<void>;
 }
 
-/** The producer side, as the API uses it, on a prefix of this run's own. */
-export function openBenchQueue(redisUrl: string, prefix: string): BenchQueue {
-  const connection = createRedisConnection(redisUrl, 'worker');
-  const queue = createDeliveryQueue({ connection, prefix });
+/** REDIS_MODE and QUEUE_PARTITIONS of a scenario that does not use the run's one Redis (a cluster). */
+export interface BenchRedisLayout {
+  redisMode: RedisMode;
+  queuePartitions: number;
+}
+
+/** The producer side, as the API uses it (each delivery to its webhook's partition), on a prefix of this run's own. */
+export function openBenchQueue(redisUrl: string, prefix: string, layout?: BenchRedisLayout): BenchQueue {
+  const { redisMode, queuePartitions } = layout ?? { redisMode: 'standalone', queuePartitions: 1 };
+  const connection = connectRedis({ redisMode, redisUrl }, 'worker');
+  const queues = createDeliveryQueues({ redisMode, queuePartitions, queuePrefix: prefix }, connection);
   return {
     prefix,
-    queue,
+    queues,
     async enqueueFirstAttempts(deliveries) {
       const CHUNK = 1000;
       for (let i = 0; i < deliveries.length; i += CHUNK) {
-        await enqueueDeliveries(
-          queue,
+        await enqueueToPartitions(
+          queues,
           deliveries.slice(i, i + CHUNK).map(({ deliveryId, webhookId }) => ({ deliveryId, attempt: 1, webhookId })),
         );
       }
     },
     async close() {
-      await queue.close();
+      await queues.close();
       connection.disconnect();
     },
   };

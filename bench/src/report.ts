@@ -7,6 +7,7 @@ import type { IngestResult } from './scenarios/ingest.js';
 import type { LatencyResult } from './scenarios/latency.js';
 import type { IsolationResult } from './scenarios/isolation.js';
 import type { OverloadResult } from './scenarios/overload.js';
+import type { RetentionResult } from './scenarios/retention.js';
 
 export interface ScenarioResults {
   raw?: RawResult;
@@ -23,6 +24,9 @@ export interface ScenarioResults {
   fifoNone?: DrainResult;
   fifo?: DrainResult;
   fifoOne?: DrainResult;
+  /** drain1's backlog on a 3-master cluster with QUEUE_PARTITIONS=3 (scenarios/cluster.ts). */
+  cluster3?: DrainResult;
+  retention?: RetentionResult;
 }
 
 export interface Figure {

@@ -42,6 +42,12 @@ export interface BenchSettings {
   cpuProfile: boolean;
   /** A scenario with no delivery progress for this long is stopped and reported as stalled. */
   stallMs: number;
+  /** retention: old rows seeded for the half with retention, the backlog drained and the ingest window of each half. */
+  retentionOldRows: number;
+  retentionDrainEvents: number;
+  retentionIngestMs: number;
+  /** BENCH_RETENTION_CONTROL=1: seed the old rows but run no retention task (a control run). */
+  retentionControl: boolean;
 }
 
 function number(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -93,5 +99,9 @@ export function readSettings(env: NodeJS.ProcessEnv): BenchSettings {
     runtime: runtime(env.BENCH_RUNTIME),
     cpuProfile: env.BENCH_CPU_PROF === '1',
     stallMs: 60_000,
+    retentionOldRows: count(number(env, 'BENCH_RETENTION_ROWS', 2_000_000), 10_000),
+    retentionDrainEvents: count(6_000, 200),
+    retentionIngestMs: count(10_000, 3_000),
+    retentionControl: env.BENCH_RETENTION_CONTROL === '1',
   };
 }

@@ -79,7 +79,7 @@ export function startWorker(
   settings: BenchSettings,
   databaseUrl: string,
   queuePrefix: string,
-  options: { name: string; profileRunId?: string },
+  options: { name: string; profileRunId?: string; env?: Record<string, string> },
 ): Worker {
   const extraNodeFlags = profileFlags(settings, options);
   const child = spawnTs(options.name, bundles?.worker ?? WORKER_ENTRY, {
@@ -95,6 +95,7 @@ export function startWorker(
       WORKER_CONCURRENCY: String(settings.concurrency),
       LOG_LEVEL: 'warn',
       NODE_ENV: 'production',
+      ...options.env,
     },
   });
   return {

@@ -31,7 +31,7 @@ beforeAll(async () => {
   cluster = await startRedisCluster();
   api = await startTestApi('clusterchaos', { REDIS_MODE: 'cluster', REDIS_URL: cluster.url });
   // Refused connections while the shard is down are the point of the test; the API logs them.
-  api.deps.queue.on('error', () => undefined);
+  api.deps.queues.all[0]!.on('error', () => undefined);
   api.deps.redis.on('error', () => undefined);
   receiver = await startReceiver(async (_req, res) => {
     // Slow enough that the shard dies with a backlog queued on it.

@@ -79,7 +79,7 @@ describe('PostgreSQL outage, worker side', () => {
     await new Promise((resolve) => setTimeout(resolve, PHASE_MS.refused));
     const receivedAtEnd = receiver.requests.length;
     const duringOutage = await countByStatus();
-    const failedJobsDuring = await api.deps.queue.getJobCounts('failed');
+    const failedJobsDuring = await api.deps.queues.all[0]!.getJobCounts('failed');
 
     await proxy.restore();
     const restoredAt = Date.now();

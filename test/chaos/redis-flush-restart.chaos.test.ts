@@ -30,7 +30,7 @@ beforeAll(async () => {
   api = await startTestApi('chaosredis', { REDIS_URL: redis.url });
   // The API's own connections see the restart too; they reconnect, and must not crash the test.
   api.deps.redis.on('error', () => undefined);
-  api.deps.queue.on('error', () => undefined);
+  api.deps.queues.all[0]!.on('error', () => undefined);
   receiver = await startReceiver(async (req, res) => {
     await new Promise((resolve) => setTimeout(resolve, 20));
     // Some deliveries fail their first attempt, so there are retries waiting in Redis.

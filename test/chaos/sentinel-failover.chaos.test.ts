@@ -28,7 +28,7 @@ beforeAll(async () => {
   set = await startRedisSentinel();
   api = await startTestApi('sentinel', { REDIS_MODE: 'sentinel', REDIS_URL: set.url, REDIS_SENTINEL_NAME: set.name });
   // The refused connections while the master is gone are expected here; the API logs them, the test need not.
-  api.deps.queue.on('error', () => undefined);
+  api.deps.queues.all[0]!.on('error', () => undefined);
   api.deps.redis.on('error', () => undefined);
   receiver = await startReceiver(async (_req, res) => {
     await new Promise((resolve) => setTimeout(resolve, 5));

@@ -1,6 +1,6 @@
 import { parseConfig, type Config } from '@hooklane/core';
 import { createDb } from '@hooklane/db';
-import { connectRedis, createSingleDeliveryQueue } from '@hooklane/queue';
+import { connectRedis, createDeliveryQueues } from '@hooklane/queue';
 import { pino } from 'pino';
 import { createApp } from '../../apps/api/src/app.js';
 import { buildAppDeps, type AppDeps } from '../../apps/api/src/deps.js';
@@ -37,10 +37,10 @@ export async function startTestApi(label: string, env: Record<string, string> = 
   });
   const db = createDb(config.databaseUrl, { connectionTimeoutMs: config.dbTimeoutMs });
   const redis = connectRedis(config, 'producer');
-  const queue = createSingleDeliveryQueue(config, redis);
+  const queues = createDeliveryQueues(config, redis);
   const logger = pino({ level: config.logLevel });
   const subscriber = connectRedis(config, 'worker');
-  const deps = buildAppDeps({ config, db, redis, subscriber, queue, logger, metrics: createApiMetrics(queue) });
+  const deps = buildAppDeps({ config, db, redis, subscriber, queues, logger, metrics: createApiMetrics(queues.all) });
   await deps.apiKeys.start();
   return {
     app: createApp(deps),
@@ -50,7 +50,7 @@ export async function startTestApi(label: string, env: Record<string, string> = 
     admin: { Authorization: `Bearer ${ADMIN_TOKEN}` },
     async close() {
       deps.apiKeys.close();
-      await queue.close();
+      await queues.close();
       await db.$disconnect();
       redis.disconnect();
       subscriber.disconnect();

@@ -1,7 +1,7 @@
 import type { LookupFunction } from 'node:net';
 import { parseConfig } from '@hooklane/core';
 import { createDb } from '@hooklane/db';
-import { connectRedis, createSingleDeliveryQueue } from '@hooklane/queue';
+import { connectRedis, createDeliveryQueues } from '@hooklane/queue';
 import { pino } from 'pino';
 import { createWorkerMetrics, type WorkerMetrics } from '../../apps/worker/src/metrics.js';
 import type { DeliveryPolicies } from '../../apps/worker/src/attempt-policies.js';
@@ -51,13 +51,13 @@ export async function startTestWorker(options: TestWorkerOptions): Promise<TestW
   const db = createDb(config.databaseUrl, { connectionTimeoutMs: config.dbTimeoutMs });
   const redis = connectRedis(config, 'worker');
   redis.on('error', () => undefined);
-  const queue = createSingleDeliveryQueue(config, redis);
-  const metrics = createWorkerMetrics(queue);
+  const queues = createDeliveryQueues(config, redis);
+  const metrics = createWorkerMetrics(queues.all);
   const running = await startDeliveryWorker({
     config,
     db,
     connection: redis,
-    queue,
+    queues,
     logger: pino({ level: config.logLevel }),
     metrics,
     ...(options.lookup ? { lookup: options.lookup } : {}),
@@ -70,7 +70,7 @@ export async function startTestWorker(options: TestWorkerOptions): Promise<TestW
     running,
     async close() {
       await running.close();
-      await queue.close();
+      await queues.close();
       await db.$disconnect();
       redis.disconnect();
     },

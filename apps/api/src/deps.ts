@@ -1,6 +1,6 @@
 import type { Config } from '@hooklane/core';
 import type { Db, OutboxQueue } from '@hooklane/db';
-import type { DeliveryQueue, RedisClient } from '@hooklane/queue';
+import type { DeliveryQueues, RedisClient } from '@hooklane/queue';
 import type { Logger } from 'pino';
 import { createOutboxQueue } from './deliveries/enqueue.js';
 import { ApiKeyCache } from './http/api-key-cache.js';
@@ -15,7 +15,8 @@ export interface ServiceDeps {
   redis: RedisClient;
   /** A second connection for pub/sub (a subscribed connection takes no other commands). */
   subscriber: RedisClient;
-  queue: DeliveryQueue;
+  /** Every partition's delivery queue (QUEUE_PARTITIONS); each enqueue goes to its webhook's. */
+  queues: DeliveryQueues;
   logger: Logger;
   metrics: ApiMetrics;
 }
@@ -33,7 +34,7 @@ export interface AppDeps extends ServiceDeps {
  * Call `apiKeys.start()` before serving and `apiKeys.close()` when stopping.
  */
 export function buildAppDeps(services: ServiceDeps): AppDeps {
-  const outbox = createOutboxQueue(services.queue);
+  const outbox = createOutboxQueue(services.queues);
   const apiKeys = new ApiKeyCache({
     db: services.db,
     redis: services.redis,

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { parseConfig } from '@hooklane/core';
 import { createDb } from '@hooklane/db';
-import { connectRedis, createSingleDeliveryQueue } from '@hooklane/queue';
+import { connectRedis, createDeliveryQueues } from '@hooklane/queue';
 import { createApp } from './app.js';
 import { buildAppDeps } from './deps.js';
 import { createApiServer } from './http/server.js';
@@ -14,14 +14,15 @@ const logger = createLogger(config.logLevel);
 const db = createDb(config.databaseUrl, { connectionTimeoutMs: config.dbTimeoutMs, poolSize: config.dbPoolSize });
 const redis = connectRedis(config, 'producer');
 redis.on('error', (err) => logger.warn({ err: { message: err.message } }, 'redis error'));
-const queue = createSingleDeliveryQueue(config, redis);
+// One queue per partition (QUEUE_PARTITIONS); with one standalone partition, `deliveries` as ever.
+const queues = createDeliveryQueues(config, redis);
 
 // Waits for Redis forever and resubscribes after a reconnect; until then keys are read from PostgreSQL.
 const subscriber = connectRedis(config, 'worker');
 subscriber.on('error', (err) => logger.warn({ err: { message: err.message } }, 'redis subscriber error'));
 
-const metrics = createApiMetrics(queue);
-const deps = buildAppDeps({ config, db, redis, subscriber, queue, logger, metrics });
+const metrics = createApiMetrics(queues.all);
+const deps = buildAppDeps({ config, db, redis, subscriber, queues, logger, metrics });
 // Not awaited: the API serves without Redis (keys then come from PostgreSQL on every request).
 void deps.apiKeys.start().catch((err: unknown) => logger.warn({ err: { message: (err as Error).message } }, 'key revocation channel not started'));
 const app = createApp(deps);
@@ -50,7 +51,7 @@ async function shutdown(signal: string): Promise<void> {
   grace.unref();
   await once(server, 'close').catch(() => undefined);
   deps.apiKeys.close();
-  await Promise.allSettled([queue.close(), db.$disconnect()]);
+  await Promise.allSettled([queues.close(), db.$disconnect()]);
   redis.disconnect();
   subscriber.disconnect();
   logger.info('api stopped');

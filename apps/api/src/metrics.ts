@@ -8,7 +8,8 @@ export interface ApiMetrics {
   deliveriesCreated: Counter;
 }
 
-export function createApiMetrics(queue: DeliveryQueue): ApiMetrics {
+/** `queue`: every partition's queue (the gauge sums them), or the one queue. */
+export function createApiMetrics(queue: DeliveryQueue | readonly DeliveryQueue[]): ApiMetrics {
   const registry = createMetricsRegistry();
   registerQueueGauge(registry, queue);
   return {

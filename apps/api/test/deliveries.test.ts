@@ -142,7 +142,7 @@ describe('POST /v1/deliveries/:id/redeliver', () => {
       updated_at: expect.any(String),
     });
     expect(res.body.id).not.toBe(deliveryId);
-    expect(await api.deps.queue.getJob(deliverJobId(res.body.id, 1))).toBeDefined();
+    expect(await api.deps.queues.all[0]!.getJob(deliverJobId(res.body.id, 1))).toBeDefined();
     const original = await request(api.app).get(`/v1/deliveries/${deliveryId}`).set(api.admin);
     expect(original.body).toMatchObject({ status: 'failed', attempts: 1 });
     const got = await request(api.app).get(`/v1/deliveries/${res.body.id}`).set(api.admin);
@@ -189,7 +189,7 @@ describe('POST /v1/webhooks/:id/recover', () => {
     expect(created.map((d) => d.eventId)).toEqual([recent.eventId, twice.eventId]);
     for (const delivery of created) {
       expect(delivery).toMatchObject({ attempts: 0, isTest: false, teamId: TEAM });
-      expect(await api.deps.queue.getJob(deliverJobId(delivery.id, 1))).toBeDefined();
+      expect(await api.deps.queues.all[0]!.getJob(deliverJobId(delivery.id, 1))).toBeDefined();
     }
     // The failed rows stay as the record of what happened.
     expect(await api.deps.db.delivery.count({ where: { webhookId: hook, status: 'failed' } })).toBe(6);

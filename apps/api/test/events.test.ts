@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createDb } from '@hooklane/db';
-import { createDeliveryQueue, createRedisConnection, deliverJobId } from '@hooklane/queue';
+import { createDeliveryQueues, createRedisConnection, deliverJobId } from '@hooklane/queue';
 import request from 'supertest';
 import { once } from 'node:events';
 import http from 'node:http';
@@ -122,7 +122,7 @@ describe('POST /v1/events fan-out', () => {
     expect(got.body.deliveries).toHaveLength(3);
     for (const delivery of got.body.deliveries) {
       expect(delivery).toEqual({ id: expect.stringMatching(/^dlv_/), webhook_id: expect.any(String), status: 'pending' });
-      const job = await api.deps.queue.getJob(deliverJobId(delivery.id, 1));
+      const job = await api.deps.queues.all[0]!.getJob(deliverJobId(delivery.id, 1));
       // Ids only; a job exists once its webhook's line granted it a slot (docs/delivery-path.md).
       expect(job?.data).toEqual({ deliveryId: delivery.id, attempt: 1, webhookId: delivery.webhook_id, leased: 1 });
     }
@@ -372,7 +372,7 @@ describe('POST /v1/events/batch', () => {
     expect(first.body).toMatchObject({ event: 'ping', data: { n: 0 }, deliveries: [{ webhook_id: hook, status: 'pending' }] });
     const fourth = await request(api.app).get(`/v1/events/${d.event_id}`).set(api.admin);
     expect(fourth.body).toMatchObject({ event: 'create:task', data: { task: { id: 3 } } });
-    const job = await api.deps.queue.getJob(deliverJobId(fourth.body.deliveries[0].id, 1));
+    const job = await api.deps.queues.all[0]!.getJob(deliverJobId(fourth.body.deliveries[0].id, 1));
     expect(job).toBeDefined();
   });
 
@@ -439,8 +439,8 @@ describe('when a backing service is down', () => {
   it('answers 202 when Redis fails after the commit; no job exists, and a worker\'s sweeper delivers it', async () => {
     const deadRedis = createRedisConnection('redis://127.0.0.1:1', 'producer');
     deadRedis.on('error', () => undefined);
-    const deadQueue = createDeliveryQueue({ connection: deadRedis, prefix: api.prefix });
-    deadQueue.on('error', () => undefined);
+    const deadQueues = createDeliveryQueues(api.deps.config, deadRedis);
+    for (const q of deadQueues.all) q.on('error', () => undefined);
     const received: string[] = [];
     const receiver = http.createServer((req, res) => {
       received.push(String(req.headers['x-webhook-id'] ?? req.headers['webhook-id'] ?? ''));
@@ -452,7 +452,7 @@ describe('when a backing service is down', () => {
     let worker: TestWorker | undefined;
     try {
       const hook = await webhook({ team_id: 111, url });
-      const res = await request(appWith({ redis: deadRedis, queue: deadQueue }))
+      const res = await request(appWith({ redis: deadRedis, queues: deadQueues }))
         .post('/v1/events')
         .set(api.admin)
         .send({ event: 'ping', team_id: 111, data: { during: 'outage' } })
@@ -464,7 +464,7 @@ describe('when a backing service is down', () => {
       expect(got.body).toMatchObject({ data: { during: 'outage' }, deliveries: [{ webhook_id: hook, status: 'pending' }] });
       const row = await api.deps.db.delivery.findFirstOrThrow({ where: { eventId: res.body.event_id } });
       // Stored, but never queued: only the sweeper can find it.
-      expect(await api.deps.queue.getJob(deliverJobId(row.id, 1))).toBeUndefined();
+      expect(await api.deps.queues.all[0]!.getJob(deliverJobId(row.id, 1))).toBeUndefined();
 
       worker = await startTestWorker({ databaseUrl: api.database.url, prefix: api.prefix, sweeper: { graceMs: 0 } });
       const deadline = Date.now() + 20_000;
@@ -478,7 +478,7 @@ describe('when a backing service is down', () => {
     } finally {
       await worker?.close();
       receiver.close();
-      await deadQueue.close().catch(() => undefined);
+      await deadQueues.close().catch(() => undefined);
       deadRedis.disconnect();
     }
   });

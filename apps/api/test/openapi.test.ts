@@ -39,6 +39,46 @@ const CONTRACT_ROUTES: Array<[string, string]> = [
   ['delete', '/v1/teams/{team_id}'],
 ];
 
+const WEBHOOK_FIELDS = ['team_id', 'url', 'events', 'project_id', 'headers', 'retries_count', 'retries_delay', 'retry_backoff',
+  'follow_redirect', 'reject_unauthorized', 'timeout', 'content_type', 'description', 'is_active', 'rate_limit'];
+const WEBHOOK_OUT = [...WEBHOOK_FIELDS, 'id', 'created_at', 'updated_at', 'last_status', 'last_delivery_at', 'disabled_reason'];
+const DELIVERY_OUT = ['id', 'webhook_id', 'event_id', 'event', 'status', 'attempts', 'last_status_code', 'next_attempt_at', 'created_at', 'updated_at'];
+
+/**
+ * The fields the contract names for each operation, written out from /work/shared/API.md so
+ * that a field missing from the document fails here: `body` is the request body, `response`
+ * the first 2xx body, `nested` a property path (`[]` for "each item of") into that response.
+ * The document may list more (v1.1 additions); it may not list fewer.
+ */
+const CONTRACT_FIELDS: Array<{ op: string; body?: string[]; response?: string[]; nested?: Record<string, string[]> }> = [
+  { op: 'post /v1/api-keys', body: ['team_id'], response: ['id', 'team_id', 'key'] },
+  { op: 'post /v1/webhooks', body: [...WEBHOOK_FIELDS, 'secret', 'action'], response: [...WEBHOOK_OUT, 'secret'] },
+  { op: 'get /v1/webhooks', response: ['data', 'next_cursor'], nested: { 'data[]': WEBHOOK_OUT } },
+  { op: 'get /v1/webhooks/{id}', response: WEBHOOK_OUT },
+  { op: 'patch /v1/webhooks/{id}', body: [...WEBHOOK_FIELDS, 'secret'], response: WEBHOOK_OUT },
+  { op: 'post /v1/webhooks/{id}/test', body: ['payload'], response: ['delivery_id', 'success', 'status_code', 'response_body', 'duration_ms', 'error'] },
+  { op: 'get /v1/webhooks/{id}/secret', response: ['secret'] },
+  { op: 'post /v1/webhooks/{id}/secret/rotate', response: ['secret'] },
+  { op: 'get /v1/webhooks/{id}/deliveries', response: ['data', 'next_cursor'], nested: { 'data[]': DELIVERY_OUT } },
+  { op: 'post /v1/webhooks/{id}/recover', body: ['since'], response: ['count'] },
+  { op: 'post /v1/events', body: ['event', 'team_id', 'project_id', 'data', 'timestamp', 'sender', 'idempotency_key'], response: ['event_id', 'deliveries'] },
+  { op: 'post /v1/events/batch', body: ['events'], response: ['results'] },
+  {
+    op: 'get /v1/events/{id}',
+    response: ['id', 'event', 'team_id', 'project_id', 'timestamp', 'data', 'sender', 'created_at', 'deliveries'],
+    nested: { 'deliveries[]': ['id', 'webhook_id', 'status'] },
+  },
+  { op: 'get /v1/event-types', response: ['data'], nested: { 'data[]': ['type', 'description', 'schema'] } },
+  {
+    op: 'get /v1/deliveries/{id}',
+    response: [...DELIVERY_OUT, 'attempt_log'],
+    nested: { 'attempt_log[]': ['attempt', 'started_at', 'duration_ms', 'status_code', 'response_body', 'error'] },
+  },
+  { op: 'post /v1/deliveries/{id}/redeliver', response: DELIVERY_OUT },
+  { op: 'delete /v1/teams/{team_id}', response: ['webhooks', 'events', 'deliveries', 'api_keys'] },
+  { op: 'post /v1/portal-sessions', body: ['team_id', 'project_id', 'expires_in', 'read_only'], response: ['token', 'url', 'expires_at'] },
+];
+
 function resolvePointer(ref: string): unknown {
   if (!ref.startsWith('#/')) return undefined;
   return ref
@@ -57,6 +97,22 @@ function refsIn(value: unknown, found: string[] = []): string[] {
     }
   }
   return found;
+}
+
+function deref(schema: Json | undefined): Json | undefined {
+  return schema && typeof schema.$ref === 'string' ? deref(resolvePointer(schema.$ref) as Json) : schema;
+}
+
+function mediaSchema(holder: Json | undefined): Json | undefined {
+  return deref(((holder?.content as Record<string, Json> | undefined)?.['application/json']?.schema) as Json | undefined);
+}
+
+function propertyOf(schema: Json | undefined, name: string): Json | undefined {
+  return deref((schema?.properties as Record<string, Json> | undefined)?.[name]);
+}
+
+function propertiesOf(schema: Json | undefined): string[] {
+  return Object.keys((schema?.properties as Json | undefined) ?? {});
 }
 
 function operations(): Array<{ path: string; method: string; op: Json }> {
@@ -78,8 +134,8 @@ afterAll(async () => {
 });
 
 describe('/openapi.json', () => {
-  it('is an OpenAPI 3.0 document with info and a bearer scheme', () => {
-    expect(doc.openapi).toMatch(/^3\.0\.\d+$/);
+  it('is an OpenAPI 3.1 document with info and a bearer scheme', () => {
+    expect(doc.openapi).toMatch(/^3\.1\.\d+$/);
     expect(doc.info).toMatchObject({ title: expect.any(String), version: expect.any(String) });
     expect(doc.components).toMatchObject({ securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } });
     for (const key of Object.keys(doc)) expect(['openapi', 'info', 'servers', 'paths', 'components', 'security', 'tags', 'externalDocs']).toContain(key);
@@ -136,6 +192,25 @@ describe('/openapi.json', () => {
     }
     // The walk really validated bodies, success ones included.
     expect(seen.filter((s) => / 2\d\d$/.test(s)).length).toBeGreaterThan(5);
+  });
+
+  it('documents every field the contract names, in each request body and success response', () => {
+    const paths = doc.paths as Record<string, Record<string, Json>>;
+    for (const { op, body, response, nested } of CONTRACT_FIELDS) {
+      const [method, path] = op.split(' ') as [string, string];
+      const operation = paths[path]![method]!;
+      if (body) expect([op, 'body', propertiesOf(mediaSchema(operation.requestBody as Json))]).toEqual([op, 'body', expect.arrayContaining(body)]);
+      const responses = operation.responses as Record<string, Json>;
+      const success = responses[Object.keys(responses).find((status) => status.startsWith('2'))!];
+      if (response) expect([op, 'response', propertiesOf(mediaSchema(success))]).toEqual([op, 'response', expect.arrayContaining(response)]);
+      for (const [where, fields] of Object.entries(nested ?? {})) {
+        const schema = where.split('.').reduce<Json | undefined>((node, step) => {
+          const property = propertyOf(node, step.replace('[]', ''));
+          return step.endsWith('[]') ? deref(property?.items as Json | undefined) : property;
+        }, mediaSchema(success));
+        expect([op, where, propertiesOf(schema)]).toEqual([op, where, expect.arrayContaining(fields)]);
+      }
+    }
   });
 
   it('every operation is well formed: unique operationId, responses, declared path parameters, auth on /v1', () => {

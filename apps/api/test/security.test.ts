@@ -4,7 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseConfig } from '@hooklane/core';
 import { createDb, type Db } from '@hooklane/db';
-import { createDeliveryQueue, createRedisConnection, type DeliveryQueue } from '@hooklane/queue';
+import { createDeliveryQueues, createRedisConnection, type DeliveryQueue } from '@hooklane/queue';
 import express from 'express';
 import type { Redis } from 'ioredis';
 import pg from 'pg';
@@ -67,7 +67,8 @@ async function buildApp(databaseUrl: string, redisUrl = TEST_REDIS_URL): Promise
   const db = createDb(config.databaseUrl, { connectionTimeoutMs: config.dbTimeoutMs });
   const redis: Redis = createRedisConnection(config.redisUrl, 'producer');
   redis.on('error', () => undefined);
-  const queue: DeliveryQueue = createDeliveryQueue({ connection: redis, prefix });
+  const queues = createDeliveryQueues(config, redis);
+  const queue: DeliveryQueue = queues.all[0]!;
   queue.on('error', () => undefined); // the app built against an unreachable Redis would print each retry
   const logger = pino(
     { name: 'hooklane-api', level: 'trace', redact: { paths: REDACT_PATHS, censor: '[redacted]' } },
@@ -75,7 +76,7 @@ async function buildApp(databaseUrl: string, redisUrl = TEST_REDIS_URL): Promise
   );
   const subscriber = createRedisConnection(config.redisUrl, 'worker');
   subscriber.on('error', () => undefined);
-  const deps = buildAppDeps({ config, db, redis, subscriber, queue, logger, metrics: createApiMetrics(queue) });
+  const deps = buildAppDeps({ config, db, redis, subscriber, queues, logger, metrics: createApiMetrics(queue) });
   // Against an unreachable Redis the channel never starts; keys are then read from PostgreSQL.
   void deps.apiKeys.start().catch(() => undefined);
   const app = createApp(deps);

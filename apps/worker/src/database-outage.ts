@@ -1,3 +1,4 @@
+import { withTimeout } from '@hooklane/core';
 import type { Db } from '@hooklane/db';
 import type { Logger } from 'pino';
 
@@ -33,6 +34,14 @@ export interface DatabaseOutageOptions {
 const DEFAULT_PROBE_INTERVAL_MS = 1_000;
 const DEFAULT_PROBE_TIMEOUT_MS = 5_000;
 
+/** True when PostgreSQL answers `SELECT 1` within `timeoutMs`; false on any error or when the time is up. */
+function databaseAnswers(db: Db, timeoutMs: number): Promise<boolean> {
+  return withTimeout(db.$queryRaw`SELECT 1`, timeoutMs, 'database probe').then(
+    () => true,
+    () => false,
+  );
+}
+
 export function watchDatabaseOutage(options: DatabaseOutageOptions): DatabaseOutage {
   const { db, logger } = options;
   const probeIntervalMs = options.probeIntervalMs ?? DEFAULT_PROBE_INTERVAL_MS;
@@ -42,25 +51,9 @@ export function watchDatabaseOutage(options: DatabaseOutageOptions): DatabaseOut
   let probing: Promise<boolean> | undefined;
   let timer: NodeJS.Timeout | undefined;
 
-  async function reachable(): Promise<boolean> {
-    let deadline: NodeJS.Timeout | undefined;
-    try {
-      return await Promise.race([
-        db.$queryRaw`SELECT 1`.then(() => true),
-        new Promise<boolean>((resolve) => {
-          deadline = setTimeout(() => resolve(false), probeTimeoutMs);
-        }),
-      ]);
-    } catch {
-      return false;
-    } finally {
-      clearTimeout(deadline);
-    }
-  }
-
   // Many jobs fail at once when the database goes away; they share one probe.
   function probe(): Promise<boolean> {
-    probing ??= reachable().finally(() => {
+    probing ??= databaseAnswers(db, probeTimeoutMs).finally(() => {
       probing = undefined;
     });
     return probing;

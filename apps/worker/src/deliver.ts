@@ -67,51 +67,16 @@ export function createHttpClient(guard: TargetGuard): HttpClient {
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
 
-    let url: URL;
-    try {
-      url = new URL(request.url);
-      if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-        throw new PermanentDeliveryError(`unsupported protocol ${url.protocol}`);
-      }
-      guard.checkUrl(url);
-    } catch (err) {
-      const retryable = !(err instanceof PermanentDeliveryError) && !(err instanceof TypeError);
-      return {
-        startedAt,
-        durationMs: elapsed(),
-        statusCode: null,
-        responseBody: null,
-        retryAfter: null,
-        error: err instanceof TypeError ? 'invalid URL' : describeAttemptError(err),
-        retryable,
-      };
-    }
+    const target = checkTarget(request.url, guard);
+    if (!(target instanceof URL)) return { startedAt, durationMs: elapsed(), ...target };
 
-    const options: OptionsInit = {
-      method: 'POST',
-      body: request.body,
-      headers: request.headers,
-      agent,
-      dnsLookup: guard.lookup,
-      timeout: { request: request.timeoutMs },
-      followRedirect: request.followRedirect,
-      maxRedirects: MAX_REDIRECTS,
-      // 301/302 re-POST the same body instead of turning into a GET, as receivers expect.
-      methodRewriting: false,
-      https: { rejectUnauthorized: request.rejectUnauthorized },
-      retry: { limit: 0 },
-      throwHttpErrors: false,
-      // Without Accept-Encoding the stored 4 KiB stay readable text.
-      decompress: false,
-      hooks: { beforeRedirect: [redirectHook(guard)] },
-    };
-
+    const options = gotOptions(request, guard, agent);
     // A kept-alive socket the receiver closed while it sat idle fails with ECONNRESET, almost
     // always before the request was read: a race of ours, not the receiver's failure, so it
     // is replayed on a fresh socket within the same attempt (a rare duplicate is allowed).
-    let outcome = await exchange(url, options);
+    let outcome = await exchange(target, options);
     for (let replays = 0; outcome.staleSocket && replays < MAX_STALE_SOCKET_REPLAYS; replays++) {
-      outcome = await exchange(url, options);
+      outcome = await exchange(target, options);
     }
     const { exchanged } = outcome;
     return {
@@ -131,6 +96,53 @@ export function createHttpClient(guard: TargetGuard): HttpClient {
       agent.http.destroy();
       agent.https.destroy();
     },
+  };
+}
+
+type RefusedTarget = Omit<HttpAttemptResult, 'startedAt' | 'durationMs'>;
+
+/** The URL to send to, or the attempt's result when it may not be sent at all. */
+function checkTarget(raw: string, guard: TargetGuard): URL | RefusedTarget {
+  try {
+    const url = new URL(raw);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new PermanentDeliveryError(`unsupported protocol ${url.protocol}`);
+    }
+    guard.checkUrl(url);
+    return url;
+  } catch (err) {
+    return {
+      statusCode: null,
+      responseBody: null,
+      retryAfter: null,
+      error: err instanceof TypeError ? 'invalid URL' : describeAttemptError(err),
+      retryable: !(err instanceof PermanentDeliveryError) && !(err instanceof TypeError),
+    };
+  }
+}
+
+function gotOptions(
+  request: HttpAttemptRequest,
+  guard: TargetGuard,
+  agent: { http: HttpAgent; https: HttpsAgent },
+): OptionsInit {
+  return {
+    method: 'POST',
+    body: request.body,
+    headers: request.headers,
+    agent,
+    dnsLookup: guard.lookup,
+    timeout: { request: request.timeoutMs },
+    followRedirect: request.followRedirect,
+    maxRedirects: MAX_REDIRECTS,
+    // 301/302 re-POST the same body instead of turning into a GET, as receivers expect.
+    methodRewriting: false,
+    https: { rejectUnauthorized: request.rejectUnauthorized },
+    retry: { limit: 0 },
+    throwHttpErrors: false,
+    // Without Accept-Encoding the stored 4 KiB stay readable text.
+    decompress: false,
+    hooks: { beforeRedirect: [redirectHook(guard)] },
   };
 }
 

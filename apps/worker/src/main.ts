@@ -1,6 +1,6 @@
 import { parseConfig } from '@hooklane/core';
 import { createAttemptRecorder, createDb, createDeliveryLoader } from '@hooklane/db';
-import { connectRedis, createSingleDeliveryQueue } from '@hooklane/queue';
+import { connectRedis, createDeliveryQueues } from '@hooklane/queue';
 import { createLogger } from './logger.js';
 import { createWorkerMetrics } from './metrics.js';
 import { startMetricsServer } from './metrics-server.js';
@@ -18,14 +18,15 @@ const db = createDb(config.databaseUrl, {
 });
 const redis = connectRedis(config, 'worker');
 redis.on('error', (err) => logger.warn({ err: { message: err.message } }, 'redis error'));
-const queue = createSingleDeliveryQueue(config, redis);
-queue.on('error', (err) => logger.warn({ err: { message: err.message } }, 'queue error'));
-const metrics = createWorkerMetrics(queue);
+// One queue per partition (QUEUE_PARTITIONS), all consumed here; one standalone partition is `deliveries` as ever.
+const queues = createDeliveryQueues(config, redis);
+for (const queue of queues.all) queue.on('error', (err) => logger.warn({ err: { message: err.message }, queue: queue.name }, 'queue error'));
+const metrics = createWorkerMetrics(queues.all);
 
 // One loader and one recorder per process: concurrent attempts share their statements.
 const loader = createDeliveryLoader(db);
 const recorder = createAttemptRecorder(db);
-const running = await startDeliveryWorker({ config, db, loader, recorder, connection: redis, queue, logger, metrics });
+const running = await startDeliveryWorker({ config, db, loader, recorder, connection: redis, queues, logger, metrics });
 const retention = startRetentionTask({ databaseUrl: config.databaseUrl, retentionDays: config.retentionDays, intervalMs: config.retentionIntervalMs, logger, registry: metrics.registry });
 const metricsServer = await startMetricsServer({
   port: config.metricsPort,
@@ -35,7 +36,7 @@ const metricsServer = await startMetricsServer({
   isHealthy: running.isHealthy,
   logger,
 });
-logger.info({ concurrency: config.workerConcurrency, metrics_port: metricsServer.port }, 'worker started');
+logger.info({ concurrency: config.workerConcurrency, partitions: queues.all.length, metrics_port: metricsServer.port }, 'worker started');
 
 const FORCED_EXIT_EXTRA_MS = 10_000;
 let stopping = false;
@@ -50,7 +51,7 @@ async function shutdown(signal: string): Promise<void> {
     process.exit(0);
   }, config.shutdownGraceMs + FORCED_EXIT_EXTRA_MS).unref();
   await running.close();
-  await Promise.allSettled([retention.close(), metricsServer.close(), queue.close(), db.$disconnect()]);
+  await Promise.allSettled([retention.close(), metricsServer.close(), queues.close(), db.$disconnect()]);
   redis.disconnect();
   logger.info('worker stopped');
   process.exit(0);

@@ -19,7 +19,8 @@ export interface WorkerMetrics {
   latency: Histogram;
 }
 
-export function createWorkerMetrics(queue: DeliveryQueue): WorkerMetrics {
+/** `queue`: every partition's queue (the gauge sums them), or the one queue. */
+export function createWorkerMetrics(queue: DeliveryQueue | readonly DeliveryQueue[]): WorkerMetrics {
   const registry = createMetricsRegistry();
   registerQueueGauge(registry, queue);
   return {

@@ -41,7 +41,7 @@ export function createRetentionMetrics(registry: Registry) {
     }),
     rowsDropped: new Counter({
       name: 'webhook_retention_rows_dropped_total',
-      help: 'Rows removed with the partitions retention dropped, by table',
+      help: 'Rows removed by retention, by table: with the partitions it dropped, and in batches from the default partitions',
       labelNames: ['table'],
       registers: [registry],
     }),
@@ -58,6 +58,35 @@ export function createRetentionMetrics(registry: Registry) {
   };
 }
 
+type RetentionMetrics = ReturnType<typeof createRetentionMetrics>;
+
+/** The log line per day (dropped, kept, failed) and per run, with the metrics they move. */
+function retentionLog(logger: Logger, metrics: RetentionMetrics) {
+  return {
+    day(day: RetentionDay) {
+      const fields = { partition: day.suffix, rows: day.rows, pending: day.pending, drop_ms: Math.round(day.dropMs * 10) / 10 };
+      if (day.outcome === 'dropped') {
+        metrics.partitionsDropped.inc(3);
+        for (const [table, n] of Object.entries(day.rows)) metrics.rowsDropped.inc({ table }, n);
+        logger.info(fields, 'retention: partition dropped');
+      } else if (day.outcome === 'kept') {
+        logger.info(fields, 'retention: partition kept, deliveries still pending');
+      } else {
+        logger.warn({ ...fields, error: day.error }, 'retention: partition not dropped, retried next run');
+      }
+    },
+    run(result: RetentionRun) {
+      metrics.daysKept.set(result.days.filter((d) => d.outcome === 'kept').length);
+      for (const skipped of result.partitions.skipped) logger.debug(skipped, 'retention: day partition not created');
+      if (result.partitions.created.length > 0) logger.info({ created: result.partitions.created }, 'retention: partitions created ahead');
+      const { error, ...rows } = result.defaultRows;
+      for (const [table, n] of Object.entries(rows)) metrics.rowsDropped.inc({ table }, n);
+      if (error) logger.warn({ rows, error }, 'retention: deleting old rows of the default partitions failed, retried next run');
+      else if (rows.events + rows.deliveries + rows.attempts > 0) logger.info({ rows }, 'retention: old rows deleted from the default partitions');
+    },
+  };
+}
+
 export function startRetentionTask(deps: RetentionTaskDeps): RetentionTask {
   const metrics = createRetentionMetrics(deps.registry);
   const clock = deps.clock ?? (() => new Date());
@@ -65,19 +94,9 @@ export function startRetentionTask(deps: RetentionTaskDeps): RetentionTask {
   let timer: NodeJS.Timeout | undefined;
   let current: Promise<RetentionRun | null> | undefined;
   let closed = false;
-
-  const logDay = (day: RetentionDay) => {
-    const fields = { partition: day.suffix, rows: day.rows, pending: day.pending, drop_ms: Math.round(day.dropMs * 10) / 10 };
-    if (day.outcome === 'dropped') {
-      metrics.partitionsDropped.inc(3);
-      for (const [table, n] of Object.entries(day.rows)) metrics.rowsDropped.inc({ table }, n);
-      deps.logger.info(fields, 'retention: partition dropped');
-    } else if (day.outcome === 'kept') {
-      deps.logger.info(fields, 'retention: partition kept, deliveries still pending');
-    } else {
-      deps.logger.warn({ ...fields, error: day.error }, 'retention: partition not dropped, retried next run');
-    }
-  };
+  const log = retentionLog(deps.logger, metrics);
+  // Closing stops a run's paced default-partition sweep after its current batch, rather than waiting minutes for it.
+  const closing = new AbortController();
 
   async function runOnce(): Promise<RetentionRun | null> {
     try {
@@ -86,13 +105,12 @@ export function startRetentionTask(deps: RetentionTaskDeps): RetentionTask {
         retentionDays: deps.retentionDays,
         daysAhead: DAYS_AHEAD,
         lockTimeoutMs: LOCK_TIMEOUT_MS,
-        onDay: logDay,
+        onDay: log.day,
+        signal: closing.signal,
       });
       if (result.ran) {
         metrics.lastRun.set(Date.now() / 1000);
-        metrics.daysKept.set(result.days.filter((d) => d.outcome === 'kept').length);
-        for (const skipped of result.partitions.skipped) deps.logger.debug(skipped, 'retention: day partition not created');
-        if (result.partitions.created.length > 0) deps.logger.info({ created: result.partitions.created }, 'retention: partitions created ahead');
+        log.run(result);
       }
       return result;
     } catch (err) {
@@ -115,6 +133,7 @@ export function startRetentionTask(deps: RetentionTaskDeps): RetentionTask {
     async close() {
       closed = true;
       clearTimeout(timer);
+      closing.abort();
       await current;
     },
   };

@@ -1,6 +1,6 @@
 import { newId } from '@hooklane/core';
 import { enqueueCreated, insertEventsWithFanOut, type Db, type DeliveryForAttempt, type OutboxQueue } from '@hooklane/db';
-import { enqueueDeliveries, type DeliveryQueue } from '@hooklane/queue';
+import { enqueueToPartitions, type DeliveryQueues } from '@hooklane/queue';
 import type { Logger } from 'pino';
 import type { DisabledReason } from './attempt-policies.js';
 
@@ -8,7 +8,8 @@ export const WEBHOOK_DISABLED_EVENT = 'webhook.disabled';
 
 export interface WebhookDisabledAnnouncerDeps {
   db: Db;
-  queue: DeliveryQueue;
+  /** Every partition's queue: each delivery goes to its webhook's. */
+  queues: DeliveryQueues;
   logger: Logger;
 }
 
@@ -22,7 +23,7 @@ export interface WebhookDisabledAnnouncerDeps {
 export function createWebhookDisabledAnnouncer(deps: WebhookDisabledAnnouncerDeps) {
   const outbox: OutboxQueue = {
     enqueueFirstAttempts: (deliveries) =>
-      enqueueDeliveries(deps.queue, deliveries.map((d) => ({ deliveryId: d.id, webhookId: d.webhookId, attempt: 1 }))),
+      enqueueToPartitions(deps.queues, deliveries.map((d) => ({ deliveryId: d.id, webhookId: d.webhookId, attempt: 1 }))),
   };
   return async function announceWebhookDisabled(
     webhook: DeliveryForAttempt['webhook'],

@@ -1,6 +1,6 @@
 import { insertWebhooks, seedEventsWithDeliveries, truncateAll, type SeededDelivery, type WebhookSpec } from '../database.js';
 import { paddedData, type BenchContext } from '../context.js';
-import { deletePrefix, openBenchQueue, randomQueuePrefix } from '../queue.js';
+import { deletePrefix, openBenchQueue, randomQueuePrefix, type BenchRedisLayout } from '../queue.js';
 import { note } from '../progress.js';
 
 export const BENCH_TEAM = 1;
@@ -21,6 +21,7 @@ export interface DeliverySetup {
  * running yet. The first `hangCount` webhooks point at the receiver that never answers.
  * With `keys`, event k carries `ordering_key` "key-<k mod keys>"; with `ordering: "fifo"` the
  * webhooks put their deliveries in those lines, and only each line's head is queued.
+ * `redis`: another Redis than the run's (a cluster of the scenario's own, dropped after it).
  */
 export async function prepareDeliveries(
   ctx: BenchContext,
@@ -30,7 +31,15 @@ export async function prepareDeliveries(
     hangCount = 0,
     ordering = 'none',
     keys,
-  }: { events: number; webhooks: number; hangCount?: number; ordering?: 'none' | 'fifo'; keys?: number },
+    redis,
+  }: {
+    events: number;
+    webhooks: number;
+    hangCount?: number;
+    ordering?: 'none' | 'fifo';
+    keys?: number;
+    redis?: { url: string; layout: BenchRedisLayout };
+  },
 ): Promise<DeliverySetup> {
   const { db, receiver, settings } = ctx;
   await truncateAll(db.pool);
@@ -49,7 +58,7 @@ export async function prepareDeliveries(
   const orderingKey = keys === undefined ? undefined : (k: number) => `key-${k % keys}`;
   const deliveries = await seedEventsWithDeliveries(db.url, events, targets, BENCH_EVENT, paddedData(settings.payloadBytes), { orderingKey });
   const due = deliveries.filter((d) => !d.waiting);
-  const queue = openBenchQueue(settings.redisUrl, prefix);
+  const queue = openBenchQueue(redis?.url ?? settings.redisUrl, prefix, redis?.layout);
   try {
     await queue.enqueueFirstAttempts(due);
   } finally {
@@ -64,6 +73,6 @@ export async function prepareDeliveries(
     webhookIds,
     hangWebhookIds: new Set(webhookIds.slice(0, hangCount)),
     deliveries,
-    cleanup: () => deletePrefix(settings.redisUrl, prefix),
+    cleanup: () => deletePrefix(settings.redisUrl, prefix), // on a scenario's own cluster: nothing there (keys go with it)
   };
 }

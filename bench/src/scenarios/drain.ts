@@ -2,6 +2,8 @@ import type { LogSummary } from '../children/registry.js';
 import { scrapeMemory, type MemoryBreakdown } from '../children/worker-metrics.js';
 import type { BenchContext } from '../context.js';
 import { startCostMeter, type DeliveryCosts } from '../costs.js';
+import type { BenchRedisLayout } from '../queue.js';
+import { startShardCostMeter, type ShardCost } from '../shard-costs.js';
 import { activityPer, attemptOutcomes, countRows, databaseActivity, type DatabaseActivity } from '../database.js';
 import { heading, note, sleep } from '../progress.js';
 import { readCpuMs, startWorker, type Worker } from '../stack.js';
@@ -42,6 +44,8 @@ export interface DrainResult {
   workerExitCodes: (number | null)[];
   /** Redis and PostgreSQL work per delivery (own Redis server; the run's database backends). */
   costs: DeliveryCosts | null;
+  /** With `redis` (a cluster): Redis CPU and commands per delivery on each master. */
+  shardCosts?: ShardCost[] | null;
 }
 
 export interface DrainOptions {
@@ -54,6 +58,8 @@ export interface DrainOptions {
   ordering?: 'none' | 'fifo';
   /** Spread the events over this many ordering keys, round-robin (default none given). */
   keys?: number;
+  /** A Redis of the scenario's own instead of the run's: its URL, layout and each master's URL. */
+  redis?: { url: string; layout: BenchRedisLayout; nodeUrls: string[] };
 }
 
 /** Waits (bounded) for the database to catch up with what the receiver already saw. */
@@ -77,17 +83,21 @@ export async function runDrain(ctx: BenchContext, workerCount: number, options: 
   const keys = options.keys ?? null;
   const lines = keys === null ? '' : `, ordering ${ordering}, ${keys} ordering key(s)`;
   heading(`${label}: ${events} queued deliveries to ${webhooks} webhook(s)${lines}, ${workerCount} worker(s) at concurrency ${settings.concurrency}`);
-  const setup = await prepareDeliveries(ctx, { events, webhooks, ordering, keys: keys ?? undefined });
+  const setup = await prepareDeliveries(ctx, { events, webhooks, ordering, keys: keys ?? undefined, ...(options.redis ? { redis: options.redis } : {}) });
+  const redisEnv = options.redis
+    ? { REDIS_URL: options.redis.url, REDIS_MODE: options.redis.layout.redisMode, QUEUE_PARTITIONS: String(options.redis.layout.queuePartitions) }
+    : undefined;
   await receiver.reset();
   await sleep(700); // let the seeding's statistics reach pg_stat_database
   const activityBefore = await databaseActivity(ctx.db.pool, ctx.db.name);
   const meter = await startCostMeter(settings.redisUrl, ctx.db.pool, ctx.db.name);
+  const shardMeter = options.redis ? await startShardCostMeter(options.redis.nodeUrls) : null;
   let polls = 0;
   const workers: Worker[] = [];
   try {
     for (let i = 0; i < workerCount; i++) {
       workers.push(
-        startWorker(settings, ctx.db.url, setup.prefix, { name: `worker-drain${workerCount}-${i + 1}`, profileRunId: ctx.runId }),
+        startWorker(settings, ctx.db.url, setup.prefix, { name: `worker-${options.redis ? label : 'drain'}${workerCount}-${i + 1}`, profileRunId: ctx.runId, ...(redisEnv ? { env: redisEnv } : {}) }),
       );
     }
     const peaks = workers.map(() => 0);
@@ -131,6 +141,7 @@ export async function runDrain(ctx: BenchContext, workerCount: number, options: 
       else unexpected++;
     }
     const costs = await meter.finish(found).catch(() => null);
+    const shardCosts = shardMeter ? await shardMeter.finish(found).catch(() => null) : undefined;
     const exitCodes: (number | null)[] = [];
     for (const w of workers) exitCodes.push(await w.stop());
     await sleep(700);
@@ -159,6 +170,7 @@ export async function runDrain(ctx: BenchContext, workerCount: number, options: 
       workerLogs: workers.map((w) => w.child.logSummary()),
       workerExitCodes: exitCodes,
       costs,
+      ...(shardCosts !== undefined ? { shardCosts } : {}),
     };
     note(
       `${label} ${workerCount}w: ${Math.round(result.deliveriesPerSecond)} deliveries/s, lost ${result.lost}, ` +
@@ -170,6 +182,7 @@ export async function runDrain(ctx: BenchContext, workerCount: number, options: 
     }
     note(`worker CPU per delivery: ${result.workerCpuMsPerDelivery?.toFixed(2) ?? '?'} ms`);
     if (costs) note(`per delivery: ${JSON.stringify(costs)}`);
+    if (shardCosts) note(`Redis per delivery and shard: ${JSON.stringify(shardCosts)}`);
     note(`attempts recorded: ${JSON.stringify(result.attemptOutcomes)}`);
     note(`PostgreSQL per delivery: ${JSON.stringify(databasePerDelivery)}`);
     if (result.duplicates > 0) note(`duplicated deliveries (X-Webhook-Attempt of each arrival): ${JSON.stringify(result.duplicateSamples)}`);

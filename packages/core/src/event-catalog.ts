@@ -100,9 +100,9 @@ const labelExample = {
   },
 };
 
-// Over 60 lines: the catalog is data, one entry per event type; the logic is in the helpers above.
-function buildCatalog(): EventTypeDefinition[] {
-  const defs: EventTypeDefinition[] = [
+/** `ping`, and Supervisely's labeling job and queue events. */
+function pingAndSuperviselyDefinitions(): EventTypeDefinition[] {
+  return [
     {
       type: 'ping',
       description:
@@ -142,7 +142,11 @@ function buildCatalog(): EventTypeDefinition[] {
       },
     },
   ];
+}
 
+/** CVAT's `create:`, `update:` and `delete:` of each resource; an update also carries `before_update`. */
+function cvatDefinitions(): EventTypeDefinition[] {
+  const defs: EventTypeDefinition[] = [];
   const verbs = [
     ['create', 'was created'],
     ['update', 'was updated'],
@@ -163,29 +167,30 @@ function buildCatalog(): EventTypeDefinition[] {
       });
     }
   }
-
-  for (const [verb, happened] of [
-    ['created', 'created'],
-    ['updated', 'updated'],
-    ['deleted', 'deleted'],
-  ] as const) {
-    defs.push({
-      type: `label.${verb}`,
-      description: `A label was ${happened} (Labelbox). data.id is the label id; data.data_row is the labeled data row.`,
-      dataSchema: labelEvent,
-      example: labelExample,
-    });
-  }
-
-  defs.push({
-    type: 'webhook.disabled',
-    description:
-      'Hooklane turned a webhook of the team off: reason "gone" (the receiver answered 410) or "failing" (every delivery failed for 24 hours).',
-    dataSchema: webhookDisabled,
-    example: { webhook_id: 'wh_01JKA8W5Q0V3M4N5P6R7S8T9V0', reason: 'gone' },
-  });
-
   return defs;
+}
+
+/** Labelbox's `label.created`, `label.updated` and `label.deleted`. */
+function labelboxDefinitions(): EventTypeDefinition[] {
+  return (['created', 'updated', 'deleted'] as const).map((verb) => ({
+    type: `label.${verb}`,
+    description: `A label was ${verb} (Labelbox). data.id is the label id; data.data_row is the labeled data row.`,
+    dataSchema: labelEvent,
+    example: labelExample,
+  }));
+}
+
+const webhookDisabledDefinition: EventTypeDefinition = {
+  type: 'webhook.disabled',
+  description:
+    'Hooklane turned a webhook of the team off: reason "gone" (the receiver answered 410) or "failing" (every delivery failed for 24 hours).',
+  dataSchema: webhookDisabled,
+  example: { webhook_id: 'wh_01JKA8W5Q0V3M4N5P6R7S8T9V0', reason: 'gone' },
+};
+
+/** Every event type, in the order `GET /v1/event-types` lists them. */
+function buildCatalog(): EventTypeDefinition[] {
+  return [...pingAndSuperviselyDefinitions(), ...cvatDefinitions(), ...labelboxDefinitions(), webhookDisabledDefinition];
 }
 
 function deepFreeze<T>(value: T): T {

@@ -8,6 +8,7 @@ import {
   type EnsureResult,
   type Partition,
 } from './retention-partitions.js';
+import { deleteOldDefaultRows, type DefaultRowsDeleted } from './retention-default.js';
 
 /**
  * Retention (RETENTION_DAYS): a day of events, deliveries and attempts goes as three
@@ -30,6 +31,8 @@ export interface RetentionOptions {
   lockTimeoutMs: number;
   /** Called once per partition day dropped or kept, for the log line and metrics. */
   onDay?: (day: RetentionDay) => void;
+  /** Aborted when the task closes: the default-partition sweep (minutes when paced) stops after its current batch. */
+  signal?: AbortSignal;
 }
 
 export interface RetentionDay {
@@ -48,8 +51,12 @@ export interface RetentionRun {
   ran: boolean;
   partitions: EnsureResult;
   days: RetentionDay[];
+  /** Old rows deleted in batches from the `_default` partitions (retention-default.ts); error when a batch failed. */
+  defaultRows: DefaultRowsDeleted & { error?: string };
   idempotencyKeysDeleted: number;
 }
+
+const NO_ROWS: DefaultRowsDeleted = { events: 0, deliveries: 0, attempts: 0 };
 
 /**
  * One retention pass on a connection of its own, opened for the run: the advisory lock
@@ -70,10 +77,11 @@ export async function runRetentionOn(databaseUrl: string, options: RetentionOpti
 /** Runs one retention pass on a dedicated connection (the lock is held by that session). */
 export async function runRetention(client: pg.ClientBase, options: RetentionOptions): Promise<RetentionRun> {
   const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [RETENTION_LOCK_KEY]);
-  if (!rows[0]?.ok) return { ran: false, partitions: { created: [], skipped: [] }, days: [], idempotencyKeysDeleted: 0 };
+  if (!rows[0]?.ok) return { ran: false, partitions: { created: [], skipped: [] }, days: [], defaultRows: { ...NO_ROWS }, idempotencyKeysDeleted: 0 };
   try {
     const partitions = await ensureDayPartitions(client, options.now, options.daysAhead, options.lockTimeoutMs);
     const days: RetentionDay[] = [];
+    let defaultRows: RetentionRun['defaultRows'] = { ...NO_ROWS };
     if (options.retentionDays > 0) {
       const cutoff = startOfUtcDay(new Date(options.now.getTime() - options.retentionDays * 86_400_000));
       for (const group of await expiredDays(client, cutoff)) {
@@ -81,9 +89,11 @@ export async function runRetention(client: pg.ClientBase, options: RetentionOpti
         days.push(day);
         options.onDay?.(day);
       }
+      // After the days: what they leave behind in the default partitions (orphans) goes in the same run.
+      defaultRows = await deleteOldDefaultRows(client, cutoff, options.lockTimeoutMs, options.signal);
     }
     const idempotencyKeysDeleted = await deleteExpiredIdempotencyKeys(client, options.now);
-    return { ran: true, partitions, days, idempotencyKeysDeleted };
+    return { ran: true, partitions, days, defaultRows, idempotencyKeysDeleted };
   } finally {
     await client.query('SELECT pg_advisory_unlock($1)', [RETENTION_LOCK_KEY]);
   }
@@ -102,7 +112,7 @@ async function expiredDays(client: pg.ClientBase, cutoff: Date): Promise<DayGrou
   const dlvCut = await idBound(client, 'dlv', cutoff);
   const bySuffix = new Map<string, Partial<DayGroup>>();
   for (const p of await listPartitions(client)) {
-    if (p.to === null) continue; // the default partition: never dropped
+    if (p.to === null) continue; // the default partition: never dropped, its old rows are deleted in batches (retention-default.ts)
     const group = bySuffix.get(p.suffix) ?? { suffix: p.suffix };
     group[p.table] = p;
     bySuffix.set(p.suffix, group);

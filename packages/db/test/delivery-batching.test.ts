@@ -120,7 +120,7 @@ describe('coalesced hot path', () => {
     const inputs = deliveries.map((d) => attemptInput(d!.delivery.id, d!.webhook.id, 1, 'succeeded'));
     // Each attempt twice, as two workers racing on a stalled job would.
     const twins = inputs.map((i) => ({ ...i, attemptId: newId('att') }));
-    const results = await Promise.all([...inputs, ...twins].map((i) => recorder.record(i)));
+    const results = await Promise.all([...inputs, ...twins].map(async (i) => (await recorder.record(i)).recorded));
     expect(results.slice(0, 20)).toEqual(Array(20).fill(true));
     expect(results.slice(20)).toEqual(Array(20).fill(false));
     for (const input of inputs) {

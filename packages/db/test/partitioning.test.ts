@@ -50,7 +50,7 @@ describe('partitioned tables', () => {
       attemptId: newId('att'), deliveryId, webhookId: loaded!.webhook.id, attempt: 1, startedAt: new Date(), durationMs: 3,
       statusCode: 200, responseBody: 'ok', error: null, status: 'succeeded', nextAttemptAt: null, countsTowardHealth: true,
     });
-    expect(recorded).toBe(true);
+    expect(recorded.recorded).toBe(true);
     const where = async (table: string, column: string, id: string) =>
       (await client.query(`SELECT tableoid::regclass::text AS p FROM ${table} WHERE ${column} = $1`, [id])).rows[0]?.p;
     expect(await where('events', 'id', stored!.eventId)).toBe(`events_${suffix}`);

@@ -34,9 +34,9 @@ export {
 } from './connection.js';
 export {
   createDeliveryQueues,
-  createSingleDeliveryQueue,
   deliveryQueueName,
   enqueueToPartitions,
+  groupByPartition,
   webhookKeySpace,
   partitionOfWebhook,
   probePartitions,

@@ -72,28 +72,22 @@ export function createDeliveryQueues(layout: QueueLayout, connection: Connection
 
 export type PartitionedDelivery = DeliveryToEnqueue & { webhookId: string };
 
-/** Adds jobs to their webhooks' partitions: one round trip per partition touched, in parallel. */
-export async function enqueueToPartitions(queues: DeliveryQueues, items: readonly PartitionedDelivery[]): Promise<void> {
-  const byPartition = new Map<number, PartitionedDelivery[]>();
+/** Items grouped by their webhook's partition, in the order given within each group. */
+export function groupByPartition<T>(layout: QueueLayout, items: readonly T[], webhookIdOf: (item: T) => string): Map<number, T[]> {
+  const byPartition = new Map<number, T[]>();
   for (const item of items) {
-    const p = partitionOfWebhook(queues.layout, item.webhookId);
+    const p = partitionOfWebhook(layout, webhookIdOf(item));
     const group = byPartition.get(p);
     if (group) group.push(item);
     else byPartition.set(p, [item]);
   }
-  await Promise.all([...byPartition].map(([p, group]) => enqueueDeliveries(queues.all[p]!, group)));
+  return byPartition;
 }
 
-/**
- * The one delivery queue of a single-partition layout, named for its mode (hash-tagged in
- * cluster mode). The API and the worker take one queue until they route and consume per
- * partition (issue 13 follow-up), so more partitions are refused here rather than ignored.
- */
-export function createSingleDeliveryQueue(layout: QueueLayout, connection: ConnectionOptions): DeliveryQueue {
-  if (layout.queuePartitions !== 1) {
-    throw new Error(`QUEUE_PARTITIONS=${layout.queuePartitions}: this build runs one partition per install; set QUEUE_PARTITIONS=1`);
-  }
-  return createDeliveryQueues(layout, connection).all[0]!;
+/** Adds jobs to their webhooks' partitions: one round trip per partition touched, in parallel. */
+export async function enqueueToPartitions(queues: DeliveryQueues, items: readonly PartitionedDelivery[]): Promise<void> {
+  const byPartition = groupByPartition(queues.layout, items, (item) => item.webhookId);
+  await Promise.all([...byPartition].map(([p, group]) => enqueueDeliveries(queues.all[p]!, group)));
 }
 
 /**

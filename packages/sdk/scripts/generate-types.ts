@@ -48,22 +48,26 @@ function objectType(schema: Schema, depth: number): string {
 
 /** The TypeScript type of one schema; `depth` only drives indentation. */
 export function typeOf(schema: Schema, depth = 0): string {
-  let type: string;
-  if (typeof schema.$ref === 'string') type = schema.$ref.slice(REF_PREFIX.length);
-  else if (Array.isArray(schema.enum)) type = schema.enum.map((v) => JSON.stringify(v)).join(' | ');
-  else if (Array.isArray(schema.anyOf) || Array.isArray(schema.oneOf)) {
+  if (typeof schema.$ref === 'string') return schema.$ref.slice(REF_PREFIX.length);
+  if ('const' in schema) return JSON.stringify(schema.const);
+  if (Array.isArray(schema.enum)) return schema.enum.map((v) => JSON.stringify(v)).join(' | ');
+  if (Array.isArray(schema.anyOf) || Array.isArray(schema.oneOf)) {
     const members = ((schema.anyOf ?? schema.oneOf) as Schema[]).map((s) => typeOf(s, depth));
-    type = [...new Set(members)].join(' | ');
-  } else if (Array.isArray(schema.allOf)) type = (schema.allOf as Schema[]).map((s) => `(${typeOf(s, depth)})`).join(' & ');
-  else if (schema.type === 'object' || schema.properties) type = objectType(schema, depth);
-  else if (schema.type === 'array') {
+    return [...new Set(members)].join(' | ');
+  }
+  if (Array.isArray(schema.allOf)) return (schema.allOf as Schema[]).map((s) => `(${typeOf(s, depth)})`).join(' & ');
+  // OpenAPI 3.1 writes a nullable scalar as `type: ['string', 'null']`.
+  if (Array.isArray(schema.type)) return (schema.type as string[]).map((type) => typeOf({ ...schema, type }, depth)).join(' | ');
+  if (schema.type === 'object' || schema.properties) return objectType(schema, depth);
+  if (schema.type === 'array') {
     const item = typeOf((schema.items ?? {}) as Schema, depth);
-    type = /^[A-Za-z0-9_]+$/.test(item) ? `${item}[]` : `Array<${item}>`;
-  } else if (schema.type === 'integer' || schema.type === 'number') type = 'number';
-  else if (schema.type === 'string') type = 'string';
-  else if (schema.type === 'boolean') type = 'boolean';
-  else type = 'unknown';
-  return schema.nullable === true && type !== 'unknown' ? `${type} | null` : type;
+    return /^[A-Za-z0-9_]+$/.test(item) ? `${item}[]` : `Array<${item}>`;
+  }
+  if (schema.type === 'integer' || schema.type === 'number') return 'number';
+  if (schema.type === 'string') return 'string';
+  if (schema.type === 'boolean') return 'boolean';
+  if (schema.type === 'null') return 'null';
+  return 'unknown';
 }
 
 function jsonSchemaOf(holder: Schema | undefined): Schema | undefined {

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { newId } from '@hooklane/core';
-import { cancelPendingDelivery, createDeliveries, enqueueCreated, type Attempt, type Db, type Webhook } from '@hooklane/db';
+import { cancelPendingDelivery, createDeliveries, enqueueCreated, type Attempt, type CreatedDelivery, type Db, type Webhook } from '@hooklane/db';
 import type { AppDeps } from '../deps.js';
 import { conflict, HttpError, unavailable } from '../http/errors.js';
 import { toWebhookResponse } from '../webhooks/serialize.js';
@@ -49,21 +49,8 @@ export function defaultPingData(webhook: Webhook): { webhook: Record<string, unk
   return { webhook: { ...shown, headers: Object.fromEntries(Object.keys(shown.headers).map((name) => [name, null])) } };
 }
 
-// Over 60 lines: one request's whole life (queue, wait on the outcome, client gone, timeout) reads best in order.
-/**
- * Sends one `ping` through the worker, exactly as a real delivery goes (same signatures,
- * same private-address guard, same recording), and waits for the outcome. The delivery is
- * marked as a test, so the worker makes one attempt and it does not count toward the
- * webhook's failure streak. Returns null when the client went away before the outcome.
- */
-export async function sendTestPing(
-  deps: Pick<AppDeps, 'db' | 'outbox' | 'logger'>,
-  webhook: Webhook,
-  payload: Record<string, unknown> | undefined,
-  signal: AbortSignal,
-): Promise<TestPingResult | null> {
-  const { db } = deps;
-  assertWebhookReceives(webhook);
+/** Writes the `ping` event and its one test delivery to `webhook`, in one transaction. */
+async function createPingDelivery(db: Db, webhook: Webhook, payload: Record<string, unknown> | undefined): Promise<CreatedDelivery> {
   const now = new Date();
   const eventId = newId('evt');
   const [delivery] = await db.$transaction(async (tx) => {
@@ -82,6 +69,24 @@ export async function sendTestPing(
     return createDeliveries(tx, [target], { now, isTest: true });
   });
   if (!delivery) throw new Error('the test delivery was not created');
+  return delivery;
+}
+
+/**
+ * Sends one `ping` through the worker, exactly as a real delivery goes (same signatures,
+ * same private-address guard, same recording), and waits for the outcome. The delivery is
+ * marked as a test, so the worker makes one attempt and it does not count toward the
+ * webhook's failure streak. Returns null when the client went away before the outcome.
+ */
+export async function sendTestPing(
+  deps: Pick<AppDeps, 'db' | 'outbox' | 'logger'>,
+  webhook: Webhook,
+  payload: Record<string, unknown> | undefined,
+  signal: AbortSignal,
+): Promise<TestPingResult | null> {
+  const { db } = deps;
+  assertWebhookReceives(webhook);
+  const delivery = await createPingDelivery(db, webhook, payload);
   const deliveryId = delivery.id;
 
   if (!(await enqueueCreated(deps.outbox, deps.logger, [delivery]))) {

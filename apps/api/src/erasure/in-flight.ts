@@ -1,4 +1,13 @@
-import { deliverJobId, parseLineEntry, webhookLineKeys, type DeliveryQueue, type RedisClient } from '@hooklane/queue';
+import {
+  deliverJobId,
+  groupByPartition,
+  lineSpace,
+  parseLineEntry,
+  webhookLineKeys,
+  type DeliveryQueue,
+  type DeliveryQueues,
+  type RedisClient,
+} from '@hooklane/queue';
 
 /**
  * "Nothing is sent after the answer" needs more than deleting rows: a worker that loaded a
@@ -14,9 +23,8 @@ import { deliverJobId, parseLineEntry, webhookLineKeys, type DeliveryQueue, type
 
 export interface InFlightWait {
   redis: RedisClient;
-  queue: DeliveryQueue;
-  /** The queue's key space (lineSpace(queue)), under which the line keys live. */
-  space: string;
+  /** Every partition's queue: a webhook's line keys live in its partition's key space. */
+  queues: DeliveryQueues;
   webhookIds: string[];
   /**
    * Time a worker may take from loading a delivery to taking its slot (one Redis call,
@@ -33,20 +41,27 @@ const POLL_MS = 25;
 const NOT_STARTED = new Set(['waiting', 'delayed', 'prioritized', 'waiting-children']);
 
 export async function waitForInFlightAttempts(options: InFlightWait): Promise<boolean> {
-  const { redis, space, webhookIds } = options;
+  const { redis, queues, webhookIds } = options;
   if (webhookIds.length === 0) return true;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const deadline = Date.now() + (options.timeoutMs ?? 65_000);
   await sleep(options.settleMs ?? 100);
-  const keys = webhookIds.map((id) => webhookLineKeys(space, id).slots);
+  // Each slots key with its webhook's partition queue, grouped by partition: in cluster mode a
+  // pipeline may only touch one node, and each partition's keys share one slot.
+  const groups = [...groupByPartition(queues.layout, webhookIds, (id) => id).values()].map((ids) => {
+    const queue = queues.forWebhook(ids[0]!);
+    return { queue, keys: ids.map((id) => webhookLineKeys(lineSpace(queue), id).slots) };
+  });
+  const queueOfKey = new Map(groups.flatMap((g) => g.keys.map((key) => [key, g.queue] as const)));
+  const held = async () => new Set((await Promise.all(groups.map((g) => heldLeases(redis, g.keys)))).flatMap((s) => [...s]));
   // Only the leases held now matter: attempts started later loaded the delivery after the
   // erasure committed and found nothing to send.
-  let waiting = await startedOnly(options.queue, await heldLeases(redis, keys));
+  let waiting = await startedOnly(queueOfKey, await held());
   while (waiting.size > 0) {
     if (Date.now() >= deadline) return false;
     await sleep(POLL_MS);
-    const held = await heldLeases(redis, keys);
-    waiting = new Set([...waiting].filter((lease) => held.has(lease)));
+    const stillHeld = await held();
+    waiting = new Set([...waiting].filter((lease) => stillHeld.has(lease)));
   }
   return true;
 }
@@ -66,12 +81,13 @@ async function heldLeases(redis: RedisClient, keys: string[]): Promise<Set<strin
 }
 
 /** Drops leases whose job still waits in BullMQ; a handed-off delivery has no job and counts as started. */
-async function startedOnly(queue: DeliveryQueue, leases: Set<string>): Promise<Set<string>> {
+async function startedOnly(queueOfKey: Map<string, DeliveryQueue>, leases: Set<string>): Promise<Set<string>> {
   const started = new Set<string>();
   await Promise.all(
     [...leases].map(async (lease) => {
-      const { deliveryId, attempt } = parseLineEntry(lease.slice(lease.indexOf(' ') + 1));
-      const state = await queue.getJobState(deliverJobId(deliveryId, attempt));
+      const space = lease.indexOf(' ');
+      const { deliveryId, attempt } = parseLineEntry(lease.slice(space + 1));
+      const state = await queueOfKey.get(lease.slice(0, space))!.getJobState(deliverJobId(deliveryId, attempt));
       if (!NOT_STARTED.has(state)) started.add(lease);
     }),
   );

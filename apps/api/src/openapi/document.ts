@@ -9,7 +9,7 @@ registerRoute({
   summary: 'This OpenAPI document',
   tags: ['Operations'],
   auth: false,
-  responses: { 200: { description: 'OpenAPI 3.0 document' } },
+  responses: { 200: { description: 'OpenAPI 3.1 document' } },
 });
 registerRoute({
   method: 'get',

@@ -3,7 +3,6 @@ import { enqueueCreated, eraseEvent, eraseTeam } from '@hooklane/db';
 import { Router } from 'express';
 import { z } from 'zod';
 import type { AppDeps } from '../deps.js';
-import { lineSpace } from '@hooklane/queue';
 import { waitForInFlightAttempts } from '../erasure/in-flight.js';
 import { authOf, requireAdmin } from '../http/auth.js';
 import { badRequest, notFound } from '../http/errors.js';
@@ -42,7 +41,7 @@ export function erasureRoutes(deps: AppDeps): Router {
   const { db } = deps;
   const router = Router();
   const inFlight = (webhookIds: string[]) =>
-    waitForInFlightAttempts({ redis: deps.redis, queue: deps.queue, space: lineSpace(deps.queue), webhookIds });
+    waitForInFlightAttempts({ redis: deps.redis, queues: deps.queues, webhookIds });
 
   router.delete('/events/:id', async (req, res) => {
     const id = req.params.id;

@@ -1,3 +1,4 @@
+import { enqueueCreated } from '@hooklane/db';
 import { Router } from 'express';
 import type { AppDeps } from '../deps.js';
 import { audit } from '../http/audit.js';
@@ -7,7 +8,7 @@ import { errorResponses, registerRoute } from '../openapi/registry.js';
 import { findWebhookForAuth } from '../webhooks/find.js';
 import { listWebhooksQuerySchema } from '../webhooks/list-query.js';
 import { parseInput } from '../webhooks/parse-input.js';
-import { deleteWebhook, listWebhooks, rotateSecret } from '../webhooks/queries.js';
+import { deleteWebhook, listWebhooks, rotateSecret, updateWebhook } from '../webhooks/queries.js';
 import {
   createdWebhookResponseSchema,
   createWebhookSchema,
@@ -78,10 +79,18 @@ registerRoute({
   responses: { 200: { description: 'The new secret', schema: secretResponseSchema }, ...errorResponses(400, 401, 404, 409) },
 });
 
-// Over 60 lines: one short handler per webhook route; each is a few lines of calls into webhooks/.
-export function webhooksRoutes({ db, config, logger }: AppDeps): Router {
-  const router = Router();
+type WebhookRouteDeps = Pick<AppDeps, 'db' | 'config' | 'logger' | 'outbox'>;
 
+export function webhooksRoutes(deps: AppDeps): Router {
+  const router = Router();
+  collectionRoutes(router, deps);
+  itemRoutes(router, deps);
+  secretRoutes(router, deps);
+  return router;
+}
+
+/** `/webhooks`: create and list. */
+function collectionRoutes(router: Router, { db, config }: WebhookRouteDeps): void {
   router
     .route('/webhooks')
     .post(async (req, res) => {
@@ -99,7 +108,10 @@ export function webhooksRoutes({ db, config, logger }: AppDeps): Router {
       res.json({ data: page.rows.map(toWebhookResponse), next_cursor: page.nextCursor });
     })
     .all(methodNotAllowed);
+}
 
+/** `/webhooks/:id`: read, change, delete. */
+function itemRoutes(router: Router, { db, config, logger, outbox }: WebhookRouteDeps): void {
   router
     .route('/webhooks/:id')
     .get(async (req, res) => {
@@ -117,11 +129,9 @@ export function webhooksRoutes({ db, config, logger }: AppDeps): Router {
         }
       }
       if (input.url !== undefined) assertTargetAllowed(input.url, config.allowPrivateTargets);
-      const updated = await db.webhook.updateMany({
-        where: { id: current.id, deletedAt: null },
-        data: webhookChanges(input, current, new Date()),
-      });
-      if (updated.count === 0) throw notFound('Webhook');
+      const updated = await updateWebhook(db, current, webhookChanges(input, current, new Date()));
+      if (!updated) throw notFound('Webhook');
+      await enqueueCreated(outbox, logger, updated.woken);
       if (input.secret !== undefined) audit(logger, 'webhook.secret_rotated', auth, { webhook_id: current.id, team_id: current.teamId, via: 'patch' });
       res.json(toWebhookResponse(await findWebhookForAuth(db, auth, current.id)));
     })
@@ -131,7 +141,10 @@ export function webhooksRoutes({ db, config, logger }: AppDeps): Router {
       res.status(204).end();
     })
     .all(methodNotAllowed);
+}
 
+/** `/webhooks/:id/secret` and its rotation, each audited. */
+function secretRoutes(router: Router, { db, logger }: WebhookRouteDeps): void {
   router
     .route('/webhooks/:id/secret')
     .get(async (req, res) => {
@@ -154,6 +167,4 @@ export function webhooksRoutes({ db, config, logger }: AppDeps): Router {
       res.json({ secret });
     })
     .all(methodNotAllowed);
-
-  return router;
 }

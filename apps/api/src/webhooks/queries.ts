@@ -1,5 +1,5 @@
 import { generateSecret } from '@hooklane/core';
-import { dropLines, type Db, type Prisma, type Webhook } from '@hooklane/db';
+import { applyOrderingChange, dropLines, type Db, type Prisma, type Webhook, type WokenDelivery } from '@hooklane/db';
 import { encodeCursor } from './cursor.js';
 import { filterWhere, subscribedTo } from './list-filters.js';
 import type { ListWebhooksQuery } from './list-query.js';
@@ -45,6 +45,26 @@ export async function deleteWebhook(db: Db, id: string, now: Date = new Date()):
     await tx.delivery.updateMany({ where: { webhookId: id, status: 'pending' }, data: { status: 'cancelled', nextAttemptAt: null } });
     await dropLines(tx, [id]);
     return true;
+  });
+}
+
+/**
+ * Applies a PATCH. A change of `ordering` moves the pending deliveries with it in the same
+ * transaction (ordering-lines.ts): to "none" the waiting ones are due at once and come back in
+ * `woken`, to be queued after the commit. Null when the webhook is gone.
+ */
+export async function updateWebhook(
+  db: Db,
+  current: Webhook,
+  changes: Prisma.WebhookUpdateManyMutationInput,
+): Promise<{ woken: WokenDelivery[] } | null> {
+  return db.$transaction(async (tx) => {
+    const updated = await tx.webhook.updateMany({ where: { id: current.id, deletedAt: null }, data: changes });
+    if (updated.count === 0) return null;
+    const ordering = changes.ordering;
+    if (ordering === undefined || ordering === current.ordering) return { woken: [] };
+    if (ordering !== 'none' && ordering !== 'fifo') throw new TypeError('ordering must be none or fifo');
+    return { woken: await applyOrderingChange(tx, current.id, ordering) };
   });
 }
 

@@ -2,6 +2,137 @@
 // Do not edit: packages/sdk/test/generated-types.test.ts fails when this file and the API differ.
 /* eslint-disable */
 
+export type ApiKeyCreate = {
+  /** The emitting platform's team id */
+  team_id: number;
+};
+
+export type EventInput = {
+  /** A type from GET /v1/event-types */
+  event: "ping" | "labeling_job.completed" | "labeling_queue.job.completed" | "labeling_queue.completed" | "create:project" | "update:project" | "delete:project" | "create:task" | "update:task" | "delete:task" | "create:job" | "update:job" | "delete:job" | "create:issue" | "update:issue" | "delete:issue" | "create:comment" | "update:comment" | "delete:comment" | "label.created" | "label.updated" | "label.deleted" | "webhook.disabled";
+  /** The emitting platform's team id */
+  team_id: number;
+  /** Without it the event reaches only webhooks whose project_id is null */
+  project_id?: number | null;
+  /** Checked against the event type's schema */
+  data: {
+    [key: string]: unknown;
+  };
+  /** When it happened; defaults to now */
+  timestamp?: string;
+  /** Who caused it, passed on as is */
+  sender?: {
+    [key: string]: unknown;
+  } | null;
+  /** A repeat with the same key within 24 hours returns the first reply and creates nothing */
+  idempotency_key?: string;
+  /** Its ordering line on webhooks with ordering "fifo": events with the same key are delivered one at a time, in the order they were accepted; events without one share the default line. Ignored by ordering "none". */
+  ordering_key?: string;
+};
+
+export type EventBatchInput = {
+  events: EventInput[];
+};
+
+export type PortalSessionCreate = {
+  /** The emitting platform's team id */
+  team_id: number;
+  /** Limit the session to this project's webhooks */
+  project_id?: number | null;
+  /** Seconds until the session ends */
+  expires_in?: number;
+  /** Only reads are allowed */
+  read_only?: boolean;
+};
+
+/** `events` is required unless `action` is given; when both are given, `action` must be one of `events`. */
+export type WebhookCreate = {
+  /** The emitting platform's team id */
+  team_id: number;
+  /** http or https, at most 2048 characters */
+  url: string;
+  /** Event types to receive, or ["*"] for every type */
+  events?: Array<"*" | "ping" | "labeling_job.completed" | "labeling_queue.job.completed" | "labeling_queue.completed" | "create:project" | "update:project" | "delete:project" | "create:task" | "update:task" | "delete:task" | "create:job" | "update:job" | "delete:job" | "create:issue" | "update:issue" | "delete:issue" | "create:comment" | "update:comment" | "delete:comment" | "label.created" | "label.updated" | "label.deleted" | "webhook.disabled">;
+  /** One event type; the same as events: [action] (Supervisely style) */
+  action?: "ping" | "labeling_job.completed" | "labeling_queue.job.completed" | "labeling_queue.completed" | "create:project" | "update:project" | "delete:project" | "create:task" | "update:task" | "delete:task" | "create:job" | "update:job" | "delete:job" | "create:issue" | "update:issue" | "delete:issue" | "create:comment" | "update:comment" | "delete:comment" | "label.created" | "label.updated" | "label.deleted" | "webhook.disabled";
+  /** null: every project of the team */
+  project_id?: number | null;
+  /** Sent with every delivery. May not set Content-Type, Content-Length, Host, User-Agent, connection/framing headers, or any webhook-*, X-Webhook-*, X-Signature-256 or X-Hub-Signature header. */
+  headers?: {
+    [key: string]: string;
+  };
+  /** Signing secret; generated (whsec_ + base64 of 24 random bytes) when omitted. One starting with whsec_ must continue with standard base64 of 16 to 64 bytes. */
+  secret?: string;
+  /** Retries after the first attempt */
+  retries_count?: number;
+  /** Seconds between attempts */
+  retries_delay?: number;
+  retry_backoff?: "fixed" | "exponential";
+  follow_redirect?: boolean;
+  /** Verify TLS certificates */
+  reject_unauthorized?: boolean;
+  /** Seconds per attempt */
+  timeout?: number;
+  content_type?: "application/json";
+  description?: string;
+  /** Setting it true clears disabled_reason */
+  is_active?: boolean;
+  /** Deliveries per second; null for no limit */
+  rate_limit?: number | null;
+  /** fifo: deliveries one at a time per ordering line (the event's ordering_key), in the order the events were accepted, each with X-Webhook-Sequence; none: no order promised. A change applies to deliveries not yet attempted. */
+  ordering?: "none" | "fifo";
+};
+
+/** Only the fields given change. */
+export type WebhookUpdate = {
+  /** May only repeat the current team */
+  team_id?: number;
+  /** http or https, at most 2048 characters */
+  url?: string;
+  /** Event types to receive, or ["*"] for every type */
+  events?: Array<"*" | "ping" | "labeling_job.completed" | "labeling_queue.job.completed" | "labeling_queue.completed" | "create:project" | "update:project" | "delete:project" | "create:task" | "update:task" | "delete:task" | "create:job" | "update:job" | "delete:job" | "create:issue" | "update:issue" | "delete:issue" | "create:comment" | "update:comment" | "delete:comment" | "label.created" | "label.updated" | "label.deleted" | "webhook.disabled">;
+  /** One event type; the same as events: [action] (Supervisely style) */
+  action?: "ping" | "labeling_job.completed" | "labeling_queue.job.completed" | "labeling_queue.completed" | "create:project" | "update:project" | "delete:project" | "create:task" | "update:task" | "delete:task" | "create:job" | "update:job" | "delete:job" | "create:issue" | "update:issue" | "delete:issue" | "create:comment" | "update:comment" | "delete:comment" | "label.created" | "label.updated" | "label.deleted" | "webhook.disabled";
+  /** null: every project of the team */
+  project_id?: number | null;
+  /** Replaces all custom headers */
+  headers?: {
+    [key: string]: string;
+  };
+  /** A new signing secret; the old one stays valid for 24 hours, as with rotate */
+  secret?: string;
+  /** Retries after the first attempt */
+  retries_count?: number;
+  /** Seconds between attempts */
+  retries_delay?: number;
+  retry_backoff?: "fixed" | "exponential";
+  follow_redirect?: boolean;
+  /** Verify TLS certificates */
+  reject_unauthorized?: boolean;
+  /** Seconds per attempt */
+  timeout?: number;
+  content_type?: "application/json";
+  description?: string;
+  /** Setting it true clears disabled_reason */
+  is_active?: boolean;
+  /** Deliveries per second; null for no limit */
+  rate_limit?: number | null;
+  /** fifo: deliveries one at a time per ordering line (the event's ordering_key), in the order the events were accepted, each with X-Webhook-Sequence; none: no order promised. A change applies to deliveries not yet attempted. */
+  ordering?: "none" | "fifo";
+};
+
+export type RecoverInput = {
+  /** Failed deliveries created at or after this time are sent again */
+  since: string;
+};
+
+export type TestPingInput = {
+  /** The ping's data; defaults to {"webhook": <the webhook>} */
+  payload?: {
+    [key: string]: unknown;
+  };
+};
+
 export type ApiKey = {
   id: string;
   team_id: number;
@@ -18,11 +149,6 @@ export type Error = {
       message: string;
     }>;
   };
-};
-
-export type ApiKeyCreate = {
-  /** The emitting platform's team id */
-  team_id: number;
 };
 
 export type DeliveryWithAttempts = {
@@ -84,29 +210,6 @@ export type EventAccepted = {
   deliveries: number;
 };
 
-export type EventInput = {
-  /** A type from GET /v1/event-types */
-  event: "ping" | "labeling_job.completed" | "labeling_queue.job.completed" | "labeling_queue.completed" | "create:project" | "update:project" | "delete:project" | "create:task" | "update:task" | "delete:task" | "create:job" | "update:job" | "delete:job" | "create:issue" | "update:issue" | "delete:issue" | "create:comment" | "update:comment" | "delete:comment" | "label.created" | "label.updated" | "label.deleted" | "webhook.disabled";
-  /** The emitting platform's team id */
-  team_id: number;
-  /** Without it the event reaches only webhooks whose project_id is null */
-  project_id?: number | null;
-  /** Checked against the event type's schema */
-  data: {
-    [key: string]: unknown;
-  };
-  /** When it happened; defaults to now */
-  timestamp?: string;
-  /** Who caused it, passed on as is */
-  sender?: {
-    [key: string]: unknown;
-  } | null;
-  /** A repeat with the same key within 24 hours returns the first reply and creates nothing */
-  idempotency_key?: string;
-  /** Its ordering line on webhooks with ordering "fifo": events with the same key are delivered one at a time, in the order they were accepted; events without one share the default line. Ignored by ordering "none". */
-  ordering_key?: string;
-};
-
 export type Event = {
   id: string;
   event: string;
@@ -143,27 +246,12 @@ export type EventBatchResult = {
   }>;
 };
 
-export type EventBatchInput = {
-  events: EventInput[];
-};
-
 export type PortalSession = {
   /** Bearer token for the team routes the session may use */
   token: string;
   /** The dashboard opened on this session, to embed in an iframe */
   url: string;
   expires_at: string;
-};
-
-export type PortalSessionCreate = {
-  /** The emitting platform's team id */
-  team_id: number;
-  /** Limit the session to this project's webhooks */
-  project_id?: number | null;
-  /** Seconds until the session ends */
-  expires_in?: number;
-  /** Only reads are allowed */
-  read_only?: boolean;
 };
 
 export type ErasedTeam = {
@@ -204,44 +292,6 @@ export type CreatedWebhook = {
   secret: string;
 };
 
-/** `events` is required unless `action` is given; when both are given, `action` must be one of `events`. */
-export type WebhookCreate = {
-  /** The emitting platform's team id */
-  team_id: number;
-  /** http or https, at most 2048 characters */
-  url: string;
-  /** Event types to receive, or ["*"] for every type */
-  events?: Array<"*" | "ping" | "labeling_job.completed" | "labeling_queue.job.completed" | "labeling_queue.completed" | "create:project" | "update:project" | "delete:project" | "create:task" | "update:task" | "delete:task" | "create:job" | "update:job" | "delete:job" | "create:issue" | "update:issue" | "delete:issue" | "create:comment" | "update:comment" | "delete:comment" | "label.created" | "label.updated" | "label.deleted" | "webhook.disabled">;
-  /** One event type; the same as events: [action] (Supervisely style) */
-  action?: "ping" | "labeling_job.completed" | "labeling_queue.job.completed" | "labeling_queue.completed" | "create:project" | "update:project" | "delete:project" | "create:task" | "update:task" | "delete:task" | "create:job" | "update:job" | "delete:job" | "create:issue" | "update:issue" | "delete:issue" | "create:comment" | "update:comment" | "delete:comment" | "label.created" | "label.updated" | "label.deleted" | "webhook.disabled";
-  /** null: every project of the team */
-  project_id?: number | null;
-  /** Sent with every delivery. May not set Content-Type, Content-Length, Host, User-Agent, connection/framing headers, or any webhook-*, X-Webhook-*, X-Signature-256 or X-Hub-Signature header. */
-  headers?: {
-    [key: string]: string;
-  };
-  /** Signing secret; generated (whsec_ + base64 of 24 random bytes) when omitted. One starting with whsec_ must continue with standard base64 of 16 to 64 bytes. */
-  secret?: string;
-  /** Retries after the first attempt */
-  retries_count?: number;
-  /** Seconds between attempts */
-  retries_delay?: number;
-  retry_backoff?: "fixed" | "exponential";
-  follow_redirect?: boolean;
-  /** Verify TLS certificates */
-  reject_unauthorized?: boolean;
-  /** Seconds per attempt */
-  timeout?: number;
-  content_type?: "application/json";
-  description?: string;
-  /** Setting it true clears disabled_reason */
-  is_active?: boolean;
-  /** Deliveries per second; null for no limit */
-  rate_limit?: number | null;
-  /** fifo: deliveries one at a time per ordering line (the event's ordering_key), in the order the events were accepted, each with X-Webhook-Sequence; none: no order promised. A change applies to deliveries not yet attempted. */
-  ordering?: "none" | "fifo";
-};
-
 export type WebhookList = {
   data: Webhook[];
   /** Pass as cursor for the next page; null on the last page */
@@ -277,44 +327,6 @@ export type Webhook = {
   updated_at: string;
 };
 
-/** Only the fields given change. */
-export type WebhookUpdate = {
-  /** May only repeat the current team */
-  team_id?: number;
-  /** http or https, at most 2048 characters */
-  url?: string;
-  /** Event types to receive, or ["*"] for every type */
-  events?: Array<"*" | "ping" | "labeling_job.completed" | "labeling_queue.job.completed" | "labeling_queue.completed" | "create:project" | "update:project" | "delete:project" | "create:task" | "update:task" | "delete:task" | "create:job" | "update:job" | "delete:job" | "create:issue" | "update:issue" | "delete:issue" | "create:comment" | "update:comment" | "delete:comment" | "label.created" | "label.updated" | "label.deleted" | "webhook.disabled">;
-  /** One event type; the same as events: [action] (Supervisely style) */
-  action?: "ping" | "labeling_job.completed" | "labeling_queue.job.completed" | "labeling_queue.completed" | "create:project" | "update:project" | "delete:project" | "create:task" | "update:task" | "delete:task" | "create:job" | "update:job" | "delete:job" | "create:issue" | "update:issue" | "delete:issue" | "create:comment" | "update:comment" | "delete:comment" | "label.created" | "label.updated" | "label.deleted" | "webhook.disabled";
-  /** null: every project of the team */
-  project_id?: number | null;
-  /** Replaces all custom headers */
-  headers?: {
-    [key: string]: string;
-  };
-  /** A new signing secret; the old one stays valid for 24 hours, as with rotate */
-  secret?: string;
-  /** Retries after the first attempt */
-  retries_count?: number;
-  /** Seconds between attempts */
-  retries_delay?: number;
-  retry_backoff?: "fixed" | "exponential";
-  follow_redirect?: boolean;
-  /** Verify TLS certificates */
-  reject_unauthorized?: boolean;
-  /** Seconds per attempt */
-  timeout?: number;
-  content_type?: "application/json";
-  description?: string;
-  /** Setting it true clears disabled_reason */
-  is_active?: boolean;
-  /** Deliveries per second; null for no limit */
-  rate_limit?: number | null;
-  /** fifo: deliveries one at a time per ordering line (the event's ordering_key), in the order the events were accepted, each with X-Webhook-Sequence; none: no order promised. A change applies to deliveries not yet attempted. */
-  ordering?: "none" | "fifo";
-};
-
 export type DeliveryPage = {
   data: Delivery[];
   next_cursor: string | null;
@@ -323,11 +335,6 @@ export type DeliveryPage = {
 export type RecoverResult = {
   /** New deliveries queued */
   count: number;
-};
-
-export type RecoverInput = {
-  /** Failed deliveries created at or after this time are sent again */
-  since: string;
 };
 
 export type WebhookSecret = {
@@ -341,13 +348,6 @@ export type TestPingResult = {
   response_body: string | null;
   duration_ms: number;
   error: string | null;
-};
-
-export type TestPingInput = {
-  /** The ping's data; defaults to {"webhook": <the webhook>} */
-  payload?: {
-    [key: string]: unknown;
-  };
 };
 
 /** Every `/v1` operation, keyed `METHOD /path`; `response` is the 2xx body. */
