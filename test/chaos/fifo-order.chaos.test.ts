@@ -222,7 +222,7 @@ beforeAll(async () => {
   api = await startTestApi('chaosfifo', { REDIS_URL: redis.url });
   // The API's own connections see the flush too; they must not crash the test.
   api.deps.redis.on('error', () => undefined);
-  api.deps.queue.on('error', () => undefined);
+  for (const queue of api.deps.queues.all) queue.on('error', () => undefined);
 });
 
 afterAll(async () => {
