@@ -8,7 +8,7 @@ import { startRedisServer, type RedisServer } from '../support/redis-server.js';
 import { waitUntil } from './chaos-helpers.js';
 
 /**
- * Chaos 9 (issue 14): ordered delivery under a worker SIGKILL and a Redis flush.
+ * Chaos 6 (issue 14): ordered delivery under a worker SIGKILL and a Redis flush.
  *
  * One `fifo` webhook, 2,000 events over 20 ordering keys, 2 worker processes at concurrency
  * 50. Mid-run one worker is SIGKILLed (another is started), then the test's private Redis is
