@@ -68,7 +68,7 @@ export async function createBenchDatabase(adminUrl: string): Promise<BenchDataba
 
 /** Empties every table between scenarios, so each starts from the same state. */
 export async function truncateAll(pool: pg.Pool): Promise<void> {
-  await pool.query('TRUNCATE attempts, deliveries, events, webhooks, api_keys');
+  await pool.query('TRUNCATE attempts, deliveries, events, webhooks, api_keys, delivery_lines, line_entries');
   // Dead tuples from the previous scenario would otherwise skew the next one's plans and I/O.
   await pool.query('VACUUM ANALYZE');
 }
@@ -79,16 +79,18 @@ export interface WebhookSpec {
   url: string;
   events: string[];
   timeoutSeconds: number;
+  /** Ordered delivery (v1.1); the API's default, "none", when not given. */
+  ordering?: 'none' | 'fifo';
 }
 
 /** Webhooks written straight into the table, with the same defaults the API applies. */
 export async function insertWebhooks(pool: pg.Pool, specs: WebhookSpec[]): Promise<string[]> {
   const ids = specs.map(() => newId('wh'));
   await pool.query(
-    `INSERT INTO webhooks (id, team_id, project_id, url, events, secret, timeout, updated_at)
-     SELECT id, team_id, project_id, url, string_to_array(events, ','), secret, timeout, now()
-       FROM unnest($1::text[], $2::int[], $3::int[], $4::text[], $5::text[], $6::text[], $7::int[])
-         AS t(id, team_id, project_id, url, events, secret, timeout)`,
+    `INSERT INTO webhooks (id, team_id, project_id, url, events, secret, timeout, ordering, updated_at)
+     SELECT id, team_id, project_id, url, string_to_array(events, ','), secret, timeout, ordering::"Ordering", now()
+       FROM unnest($1::text[], $2::int[], $3::int[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[])
+         AS t(id, team_id, project_id, url, events, secret, timeout, ordering)`,
     [
       ids,
       specs.map((s) => s.teamId),
@@ -97,6 +99,7 @@ export async function insertWebhooks(pool: pg.Pool, specs: WebhookSpec[]): Promi
       specs.map((s) => s.events.join(',')),
       specs.map(() => generateSecret()),
       specs.map((s) => s.timeoutSeconds),
+      specs.map((s) => s.ordering ?? 'none'),
     ],
   );
   return ids;
@@ -112,12 +115,15 @@ export interface SeededDelivery {
   deliveryId: string;
   eventId: string;
   webhookId: string;
+  /** Behind another delivery of its fifo line: not queued, woken when its turn comes (as ingest leaves it). */
+  waiting: boolean;
 }
 
 /**
  * `count` events, each with one pending delivery to `targets[i % targets.length]`, written
  * by the outbox (packages/db createDeliveries) as every delivery is, so the rows are what
- * ingest leaves; 1000 events per transaction, the batch route's maximum.
+ * ingest leaves; 1000 events per transaction, the batch route's maximum. `orderingKey(k)`
+ * gives event k its `ordering_key` (fifo webhooks put it in that line).
  */
 export async function seedEventsWithDeliveries(
   databaseUrl: string,
@@ -125,6 +131,7 @@ export async function seedEventsWithDeliveries(
   targets: SeedTarget[],
   eventType: string,
   data: Record<string, unknown>,
+  options: { orderingKey?: (k: number) => string | null } = {},
 ): Promise<SeededDelivery[]> {
   const db = createDb(databaseUrl, { poolSize: 2 });
   const out: SeededDelivery[] = [];
@@ -132,20 +139,35 @@ export async function seedEventsWithDeliveries(
   try {
     for (let from = 0; from < count; from += CHUNK) {
       const now = new Date();
-      const events: Array<{ id: string; teamId: number; projectId: number | null; type: string; timestamp: Date; data: object; createdAt: Date }> = [];
+      const events: Array<{
+        id: string;
+        teamId: number;
+        projectId: number | null;
+        type: string;
+        timestamp: Date;
+        data: object;
+        createdAt: Date;
+        orderingKey: string | null;
+      }> = [];
       const deliveries: DeliveryToCreate[] = [];
       for (let k = from; k < Math.min(count, from + CHUNK); k++) {
         const target = targets[k % targets.length];
         if (!target) throw new Error('no seed targets');
         const eventId = newId('evt');
-        events.push({ id: eventId, teamId: target.teamId, projectId: target.projectId, type: eventType, timestamp: now, data, createdAt: now });
+        const orderingKey = options.orderingKey?.(k) ?? null;
+        events.push({ id: eventId, teamId: target.teamId, projectId: target.projectId, type: eventType, timestamp: now, data, createdAt: now, orderingKey });
         deliveries.push({ teamId: target.teamId, webhookId: target.webhookId, eventId, eventType });
       }
-      const created = await db.$transaction(async (tx) => {
-        await tx.event.createMany({ data: events });
-        return createDeliveries(tx, deliveries, { now });
-      });
-      for (const d of created) out.push({ deliveryId: d.id, eventId: d.eventId, webhookId: d.webhookId });
+      // Prisma's default 5 s for an interactive transaction is too short for 1,000 events on a
+      // loaded 2-core machine (it expired once at load 13).
+      const created = await db.$transaction(
+        async (tx) => {
+          await tx.event.createMany({ data: events });
+          return createDeliveries(tx, deliveries, { now });
+        },
+        { timeout: 60_000, maxWait: 60_000 },
+      );
+      for (const d of created) out.push({ deliveryId: d.id, eventId: d.eventId, webhookId: d.webhookId, waiting: d.nextAttemptAt === null });
     }
   } finally {
     await db.$disconnect();

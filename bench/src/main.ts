@@ -16,7 +16,7 @@ import { heading, note } from './progress.js';
 import { deleteActivePrefixes } from './queue.js';
 import { buildFigures, markdownTable, writeJson, type ScenarioResults } from './report.js';
 import { runClusterDrain } from './scenarios/cluster.js';
-import { runDrain } from './scenarios/drain.js';
+import { runDrain, type DrainOptions } from './scenarios/drain.js';
 import { runIngest } from './scenarios/ingest.js';
 import { runIsolation } from './scenarios/isolation.js';
 import { runLatency } from './scenarios/latency.js';
@@ -28,13 +28,14 @@ import { readSettings, type BenchSettings } from './settings.js';
 import { startBenchRedis, type BenchRedis } from './redis-server.js';
 import { buildScaleFigures, scaleTable, writeScaleSvg } from './scale-report.js';
 import { clusterTable } from './cluster-report.js';
+import { buildFifoFigures } from './fifo-report.js';
 import { API_ENTRY, useBundles, WORKER_ENTRY } from './stack.js';
 import { buildBundles } from './bundle.js';
 
 type Step =
-  | 'raw' | 'drain1' | 'drain2' | 'hot' | 'scale3' | 'scale4' | 'cluster3' | 'ingest' | 'latency' | 'latency2' | 'isolation' | 'overload' | 'retention';
+  | 'raw' | 'drain1' | 'drain2' | 'hot' | 'scale3' | 'scale4' | 'cluster3' | 'fifoNone' | 'fifo' | 'fifoOne' | 'ingest' | 'latency' | 'latency2' | 'isolation' | 'overload' | 'retention';
 const STEP_ORDER: Step[] = [
-  'raw', 'drain1', 'drain2', 'hot', 'scale3', 'scale4', 'cluster3', 'ingest', 'latency', 'latency2', 'isolation', 'overload', 'retention',
+  'raw', 'drain1', 'drain2', 'hot', 'scale3', 'scale4', 'cluster3', 'fifoNone', 'fifo', 'fifoOne', 'ingest', 'latency', 'latency2', 'isolation', 'overload', 'retention',
 ];
 
 // A scenario pulls in the baselines its ratios need, so that they come from the same run.
@@ -49,6 +50,8 @@ const SCENARIOS: Record<string, Step[]> = {
   scale: ['drain1', 'drain2', 'scale3', 'scale4'],
   overload: ['overload'],
   cluster: ['drain1', 'cluster3'],
+  // Ordered delivery: 100 keys fifo next to the same load unordered, and one key alone.
+  fifo: ['fifoNone', 'fifo', 'fifoOne'],
   // Its baseline (no old rows, no retention) is measured inside the scenario, in the same run.
   retention: ['retention'],
 };
@@ -77,6 +80,9 @@ const NEEDS: Record<Step, string[]> = {
   scale3: [WORKER_ENTRY],
   scale4: [WORKER_ENTRY],
   cluster3: [WORKER_ENTRY],
+  fifoNone: [WORKER_ENTRY],
+  fifo: [WORKER_ENTRY],
+  fifoOne: [WORKER_ENTRY],
   overload: [API_ENTRY, WORKER_ENTRY],
   retention: [API_ENTRY, WORKER_ENTRY],
 };
@@ -107,6 +113,11 @@ async function cleanupShared(redisUrl: string): Promise<void> {
   await deleteActivePrefixes(redisUrl).catch((err: unknown) => note(`could not delete queue keys: ${String(err)}`));
 }
 
+/** One webhook (as hot), its events spread over `keys` ordering keys. */
+function fifoOptions(settings: BenchSettings, label: string, ordering: 'none' | 'fifo', keys: number): DrainOptions {
+  return { webhooks: 1, label, ordering, keys, events: settings.fifoEvents };
+}
+
 /** Each step's scenario; its result goes under the step's name in the results. */
 const RUN: { [S in Step]: (ctx: BenchContext) => Promise<NonNullable<ScenarioResults[S]>> } = {
   raw: runRaw,
@@ -116,6 +127,9 @@ const RUN: { [S in Step]: (ctx: BenchContext) => Promise<NonNullable<ScenarioRes
   scale3: (ctx) => runDrain(ctx, 3, { label: 'scale' }),
   scale4: (ctx) => runDrain(ctx, 4, { label: 'scale' }),
   cluster3: runClusterDrain,
+  fifoNone: (ctx) => runDrain(ctx, 1, fifoOptions(ctx.settings, 'fifo-none', 'none', ctx.settings.fifoKeys)),
+  fifo: (ctx) => runDrain(ctx, 1, fifoOptions(ctx.settings, 'fifo', 'fifo', ctx.settings.fifoKeys)),
+  fifoOne: (ctx) => runDrain(ctx, 1, { ...fifoOptions(ctx.settings, 'fifo-1key', 'fifo', 1), events: ctx.settings.fifoOneKeyEvents }),
   ingest: runIngest,
   latency: (ctx) => runLatency(ctx),
   latency2: (ctx) => runLatency(ctx, 2),
@@ -175,7 +189,7 @@ async function runSteps(steps: Step[], settings: BenchSettings, runId: string, o
 
 /** The table (and scale table and chart) on stdout and every figure in bench/results/<run>.json. */
 function report(settings: BenchSettings, steps: Step[], started: Date, loadAtStart: number[], { results, errors, skipped }: Outcome): void {
-  const figures = [...buildFigures(results), ...buildScaleFigures(results), ...buildRetentionFigures(results.retention)];
+  const figures = [...buildFigures(results), ...buildScaleFigures(results), ...buildRetentionFigures(results.retention), ...buildFifoFigures(results)];
   const table = markdownTable(figures);
   const scale = scaleTable(results);
   const runId = started.toISOString().replace(/[:.]/g, '-');

@@ -21,6 +21,9 @@ export interface ScenarioResults {
   scale4?: DrainResult;
   overload?: OverloadResult;
   latency2?: LatencyResult;
+  fifoNone?: DrainResult;
+  fifo?: DrainResult;
+  fifoOne?: DrainResult;
   /** drain1's backlog on a 3-master cluster with QUEUE_PARTITIONS=3 (scenarios/cluster.ts). */
   cluster3?: DrainResult;
   retention?: RetentionResult;

@@ -24,6 +24,11 @@ export interface BenchSettings {
   /** A rate well inside capacity, measured first for comparison. */
   latencyLowRate: number;
   latencyLowDurationMs: number;
+  /** fifo: one webhook, events over `fifoKeys` ordering keys (fifo, then the same with ordering none). */
+  fifoEvents: number;
+  fifoKeys: number;
+  /** fifo: one key alone, strictly one delivery after another (one round trip each). */
+  fifoOneKeyEvents: number;
   isolationEvents: number;
   isolationHangShare: number;
   hangTimeoutSeconds: number;
@@ -82,6 +87,9 @@ export function readSettings(env: NodeJS.ProcessEnv): BenchSettings {
     latencyDurationMs: count(30_000, 5_000),
     latencyLowRate: 50,
     latencyLowDurationMs: count(10_000, 3_000),
+    fifoEvents: count(20_000, 200),
+    fifoKeys: 100,
+    fifoOneKeyEvents: count(2_000, 100),
     isolationEvents: count(10_000, 200),
     isolationHangShare: 0.1,
     hangTimeoutSeconds: 5,

@@ -14,6 +14,9 @@ export interface DrainResult {
   workers: number;
   events: number;
   webhooks: number;
+  /** The webhooks' `ordering` and the ordering keys the events were spread over (fifo scenario). */
+  ordering: 'none' | 'fifo';
+  keys: number | null;
   complete: boolean;
   stopReason: string | null;
   deliveriesPerSecond: number;
@@ -49,6 +52,12 @@ export interface DrainOptions {
   /** Webhooks the backlog goes to (default the settings'; 1 = the hot scenario). */
   webhooks?: number;
   label?: string;
+  /** Events in the backlog (default the settings' drainEvents). */
+  events?: number;
+  /** The webhooks' `ordering` (default "none"). */
+  ordering?: 'none' | 'fifo';
+  /** Spread the events over this many ordering keys, round-robin (default none given). */
+  keys?: number;
   /** A Redis of the scenario's own instead of the run's: its URL, layout and each master's URL. */
   redis?: { url: string; layout: BenchRedisLayout; nodeUrls: string[] };
 }
@@ -67,11 +76,14 @@ async function settledSucceeded(ctx: BenchContext, expected: number): Promise<nu
 /** Scenario 2 (and 6): a backlog of deliveries drained by N fresh workers; peak RSS sampled from /proc. */
 export async function runDrain(ctx: BenchContext, workerCount: number, options: DrainOptions = {}): Promise<DrainResult> {
   const { settings, receiver } = ctx;
-  const events = settings.drainEvents;
+  const events = options.events ?? settings.drainEvents;
   const webhooks = options.webhooks ?? settings.webhooks;
   const label = options.label ?? 'drain';
-  heading(`${label}: ${events} queued deliveries to ${webhooks} webhook(s), ${workerCount} worker(s) at concurrency ${settings.concurrency}`);
-  const setup = await prepareDeliveries(ctx, { events, webhooks, ...(options.redis ? { redis: options.redis } : {}) });
+  const ordering = options.ordering ?? 'none';
+  const keys = options.keys ?? null;
+  const lines = keys === null ? '' : `, ordering ${ordering}, ${keys} ordering key(s)`;
+  heading(`${label}: ${events} queued deliveries to ${webhooks} webhook(s)${lines}, ${workerCount} worker(s) at concurrency ${settings.concurrency}`);
+  const setup = await prepareDeliveries(ctx, { events, webhooks, ordering, keys: keys ?? undefined, ...(options.redis ? { redis: options.redis } : {}) });
   const redisEnv = options.redis
     ? { REDIS_URL: options.redis.url, REDIS_MODE: options.redis.layout.redisMode, QUEUE_PARTITIONS: String(options.redis.layout.queuePartitions) }
     : undefined;
@@ -101,7 +113,7 @@ export async function runDrain(ctx: BenchContext, workerCount: number, options: 
     })();
     const cpu = cpuPerDeliveryMeter(() => workers.map((w) => w.child.pid), readCpuMs);
     let memoryHalfway: (MemoryBreakdown | null)[] = [];
-    const watched = await watchDeliveries(receiver, `drain ${workerCount}w`, events, {
+    const watched = await watchDeliveries(receiver, `${label} ${workerCount}w`, events, {
       onPoll: async (stats) => {
         await cpu.onPoll(stats);
         if (++polls % 5 === 0) await meter.sample();
@@ -138,6 +150,8 @@ export async function runDrain(ctx: BenchContext, workerCount: number, options: 
       workers: workerCount,
       events,
       webhooks,
+      ordering,
+      keys,
       complete: watched.complete,
       stopReason: watched.stopReason,
       deliveriesPerSecond: arrivalRate(stats, found),
