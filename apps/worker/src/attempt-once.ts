@@ -10,9 +10,10 @@ import { attemptError, decideAfterAttempt, type AttemptVerdict } from './retry-d
 /**
  * One HTTP attempt, recorded, then its consequence: the next attempt queued as a delayed job
  * (it joins the webhook's line when due), the metrics and the attempt log line, and the
- * policies' reaction (auto-disable).
+ * policies' reaction (auto-disable). Returns the deliveries of its fifo line woken by its end,
+ * for the caller to put in the webhook's line as it frees the slot.
  */
-export async function attemptOnce(ctx: DeliveryContext, record: DeliveryForAttempt, attempt: number): Promise<void> {
+export async function attemptOnce(ctx: DeliveryContext, record: DeliveryForAttempt, attempt: number): Promise<WokenDelivery[]> {
   const request = buildDeliveryRequest(record, attempt, new Date());
   const result = await ctx.http.send(request);
   const verdict = decideAfterAttempt(record, attempt, result);
@@ -20,7 +21,7 @@ export async function attemptOnce(ctx: DeliveryContext, record: DeliveryForAttem
   const { recorded, woken } = await recordAttemptOutcome(ctx.recorder, record, attempt, result, verdict);
   if (!recorded) {
     ctx.logger.info(recordFields(record, attempt), 'attempt already recorded by another worker');
-    return;
+    return [];
   }
   if (verdict.status === 'pending') {
     // Its job id per (delivery, attempt) makes a second call harmless.
@@ -28,22 +29,10 @@ export async function attemptOnce(ctx: DeliveryContext, record: DeliveryForAttem
       { deliveryId: record.delivery.id, attempt: attempt + 1, webhookId: record.webhook.id, delayMs: verdict.delayMs },
     ]);
   }
-  await queueWoken(ctx, woken);
 
   observe(ctx, record, attempt, result, verdict);
   await ctx.policies.afterAttempt({ record, attempt, result, verdict });
-}
-
-/**
- * The next deliveries of fifo lines whose turn came (committed due, so if this fails the
- * sweeper queues them): their first attempt, or the one a retry was waiting for.
- */
-export async function queueWoken(ctx: DeliveryContext, woken: readonly WokenDelivery[]): Promise<void> {
-  if (woken.length === 0) return;
-  await enqueueDeliveries(
-    ctx.queue,
-    woken.map((w) => ({ deliveryId: w.id, attempt: w.attempt, webhookId: w.webhookId })),
-  );
+  return woken;
 }
 
 function recordFields(record: DeliveryForAttempt, attempt: number) {

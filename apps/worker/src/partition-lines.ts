@@ -19,7 +19,7 @@ export function createPartitionLines(options: { redis: RedisClient; queues: Deli
   const of = (webhookId: string) => all[queues.all.indexOf(queues.forWebhook(webhookId))]!;
   const routed: WebhookLine = {
     start: (webhookId, entry, leased) => of(webhookId).start(webhookId, entry, leased),
-    release: (webhookId, entry) => of(webhookId).release(webhookId, entry),
+    release: (webhookId, entry, then) => of(webhookId).release(webhookId, entry, then),
     putBack: (webhookId, entry, backoffMs) => of(webhookId).putBack(webhookId, entry, backoffMs),
     renew: (webhookId, entry) => of(webhookId).renew(webhookId, entry),
     reserveStart: (webhookId, entry, rateLimit, confirm) => of(webhookId).reserveStart(webhookId, entry, rateLimit, confirm),

@@ -7,13 +7,14 @@ import {
   type Db,
   type DeliveryForAttempt,
   type DeliveryLoader,
+  type WokenDelivery,
 } from '@hooklane/db';
 import { LEASE_MS, lineEntry, parseLineEntry, type DeliverJobData, type DeliveryQueue } from '@hooklane/queue';
 import type { Logger } from 'pino';
 import type { DeliveryPolicies } from './attempt-policies.js';
 import type { DatabaseOutage } from './database-outage.js';
 import type { HttpClient } from './deliver.js';
-import { attemptOnce, queueWoken } from './attempt-once.js';
+import { attemptOnce } from './attempt-once.js';
 import type { WorkerMetrics } from './metrics.js';
 import type { WebhookLine } from './webhook-line.js';
 
@@ -103,6 +104,7 @@ async function runTestPing(ctx: DeliveryContext, job: DeliveryJob, token?: strin
       await cancelPendingDelivery(ctx.db, deliveryId);
       return;
     }
+    // A ping is in no line, so its end wakes nothing.
     await attemptOnce(ctx, record, attempt);
   } catch (err) {
     if (!(await ctx.outage?.explains(err))) throw err;
@@ -118,8 +120,9 @@ async function runTurn(ctx: DeliveryContext, turn: Turn): Promise<string[]> {
     void ctx.line.renew(webhookId, entry).catch(() => undefined);
   }, Math.floor(LEASE_MS / 3));
   renewal.unref();
+  let woken: WokenDelivery[];
   try {
-    await attemptTurn(ctx, turn);
+    woken = await attemptTurn(ctx, turn);
   } catch (err) {
     clearInterval(renewal);
     if (!(await ctx.outage?.explains(err))) {
@@ -133,26 +136,30 @@ async function runTurn(ctx: DeliveryContext, turn: Turn): Promise<string[]> {
     return [];
   }
   clearInterval(renewal);
-  return ctx.line.release(webhookId, entry);
+  // The next of its fifo line (committed due: if this call fails, the sweeper queues it) joins
+  // the webhook's line as the slot frees, so a lone line goes on here by handoff.
+  return ctx.line.release(webhookId, entry, woken.map((w) => lineEntry(w.id, w.attempt)));
 }
 
-async function attemptTurn(ctx: DeliveryContext, turn: Turn): Promise<void> {
+/** The attempt of one turn, when it may be made; returns the fifo deliveries its end woke. */
+async function attemptTurn(ctx: DeliveryContext, turn: Turn): Promise<WokenDelivery[]> {
   const { deliveryId, attempt } = parseLineEntry(turn.entry);
   const record = turn.record ?? (await ctx.loader.load(deliveryId));
   if (!record) {
     ctx.logger.warn({ delivery_id: deliveryId, attempt }, 'job for an unknown delivery ignored');
-    return;
+    return [];
   }
-  if (record.delivery.status !== 'pending' || record.delivery.attempts + 1 !== attempt) return;
+  if (record.delivery.status !== 'pending' || record.delivery.attempts + 1 !== attempt) return [];
   const fields = { event_id: record.event.id, webhook_id: record.webhook.id, delivery_id: deliveryId, attempt };
   if (record.webhook.deletedAt !== null || !record.webhook.isActive) {
-    if (await cancelDelivery(ctx, record)) ctx.logger.info(fields, 'delivery cancelled: webhook deleted or inactive');
-    return;
+    const { cancelled, woken } = await cancelDelivery(ctx, record);
+    if (cancelled) ctx.logger.info(fields, 'delivery cancelled: webhook deleted or inactive');
+    return woken;
   }
   // Its fifo line has an earlier delivery not yet ended: back to waiting, to be woken in turn.
   if (record.delivery.line?.blocked && (await parkIfBlocked(ctx.db, deliveryId))) {
     ctx.logger.info(fields, 'delivery waits for the one before it in its line');
-    return;
+    return [];
   }
   if (record.webhook.rateLimit !== null) {
     // Reserved, slept until then, confirmed: a late wake-up (a busy event loop) is checked again.
@@ -162,15 +169,16 @@ async function attemptTurn(ctx: DeliveryContext, turn: Turn): Promise<void> {
       waitMs = await ctx.line.reserveStart(turn.webhookId, turn.entry, record.webhook.rateLimit, true);
     }
   }
-  await attemptOnce(ctx, record, attempt);
+  return attemptOnce(ctx, record, attempt);
 }
 
 /** Ends a delivery without an attempt; one in a fifo line lets the next of its line go. */
-async function cancelDelivery(ctx: DeliveryContext, record: DeliveryForAttempt): Promise<boolean> {
-  if (record.delivery.line === null) return cancelPendingDelivery(ctx.db, record.delivery.id);
-  const { cancelled, woken } = await cancelInLine(ctx.db, record.delivery.id);
-  await queueWoken(ctx, woken);
-  return cancelled;
+async function cancelDelivery(
+  ctx: DeliveryContext,
+  record: DeliveryForAttempt,
+): Promise<{ cancelled: boolean; woken: WokenDelivery[] }> {
+  if (record.delivery.line === null) return { cancelled: await cancelPendingDelivery(ctx.db, record.delivery.id), woken: [] };
+  return cancelInLine(ctx.db, record.delivery.id);
 }
 
 function parseFields(entry: string) {

@@ -25,8 +25,11 @@ export interface StartAnswer {
 
 export interface WebhookLine {
   start(webhookId: string, entry: string, leased: boolean): Promise<StartAnswer>;
-  /** Frees the slot; returns the entries granted the freed slot(s), head of the line first. */
-  release(webhookId: string, entry: string): Promise<string[]>;
+  /**
+   * Frees the slot; returns the entries granted the freed slot(s), head of the line first.
+   * `then`: entries of the same webhook to join the tail of its line first (woken fifo deliveries).
+   */
+  release(webhookId: string, entry: string, then?: readonly string[]): Promise<string[]>;
   /** Frees the slot and puts the entry back at the head of the line, looked at again after `backoffMs`. */
   putBack(webhookId: string, entry: string, backoffMs: number): Promise<void>;
   /** Extends a lease for a long attempt; false when it had lapsed. */
@@ -75,8 +78,8 @@ export function createWebhookLine(options: WebhookLineOptions): WebhookLine {
       const reply = (await client.hooklaneLineStart(...keys(webhookId), entry, leased ? '1' : '0')) as Array<number | string>;
       return { go: reply[0] === 1, granted: reply.slice(1).map(String) };
     },
-    async release(webhookId, entry) {
-      return (await client.hooklaneLineRelease(...keys(webhookId), entry, 'done', 0)) as string[];
+    async release(webhookId, entry, then = []) {
+      return (await client.hooklaneLineRelease(...keys(webhookId), entry, 'done', 0, ...then)) as string[];
     },
     async putBack(webhookId, entry, backoffMs) {
       await client.hooklaneLineRelease(...keys(webhookId), entry, 'back', backoffMs);

@@ -90,10 +90,13 @@ return reply
 `;
 
 /**
- * ARGV +entry, mode, backoffMs. mode 'done': the entry leaves Redis and its slot goes to the
- * head of the line (returned: the caller runs the first itself, a handoff, and queues the
- * rest). mode 'back': the entry returns to the head of the line (a database outage) and the
- * line is looked at again after backoffMs; nothing is granted now.
+ * ARGV +entry, mode, backoffMs, then... mode 'done': the entry leaves Redis, the `then`
+ * entries (the next deliveries of fifo lines this one held, woken by its end) join the tail
+ * of the line unless Redis holds them already, and the freed slot goes to the head of the
+ * line (returned: the caller runs the first itself, a handoff, and queues the rest). So a
+ * lone fifo line goes on in the same worker without a trip through the queue. mode 'back':
+ * the entry returns to the head of the line (a database outage) and the line is looked at
+ * again after backoffMs; nothing is granted now.
  */
 const RELEASE = `${PRELUDE}
 local entry, mode = ARGV[4], ARGV[5]
@@ -105,6 +108,9 @@ if mode == 'back' then
   return {}
 end
 redis.call('SREM', known, entry)
+for i = 7, #ARGV do
+  if redis.call('SADD', known, ARGV[i]) == 1 then redis.call('RPUSH', line, ARGV[i]) end
+end
 return grant()
 `;
 
