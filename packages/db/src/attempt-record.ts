@@ -1,8 +1,8 @@
-import { sql, type Db } from './client.js';
+import { sql, withPgTransaction, type Db, type SqlTransaction } from './client.js';
 import { Coalescer } from './coalescer.js';
 import { MAX_BATCH, MAX_IN_FLIGHT } from './delivery-load.js';
 import type { Prisma } from './generated/prisma/client.js';
-import { advanceLines, LINE_TX_OPTIONS, type WokenDelivery } from './ordering-lines.js';
+import { advanceLines, type WokenDelivery } from './ordering-lines.js';
 
 /**
  * The worker's hot path, write side: one conditional statement per attempt, so that two
@@ -70,14 +70,14 @@ const endsLine = (input: RecordAttemptInput) => input.inLine === true && input.s
 async function recordAttemptsAndAdvance(db: Db, inputs: RecordAttemptInput[]): Promise<RecordOutcome[]> {
   if (!inputs.some(endsLine)) return (await recordAttempts(db, inputs)).map((recorded) => ({ recorded, woken: [] }));
   return withDeadlockRetry(() =>
-    db.$transaction(async (tx) => {
+    withPgTransaction(db, async (tx) => {
       const recorded = await recordRounds(tx, inputs, (run) => run());
       const ended = inputs.filter((input, i) => recorded[i] && endsLine(input)).map((input) => input.deliveryId);
       const woken = await advanceLines(tx, ended);
       // Every woken delivery is queued once: the first ending input's caller takes them all.
       const first = inputs.findIndex((input, i) => recorded[i] && endsLine(input));
       return recorded.map((ok, i) => ({ recorded: ok, woken: i === first ? woken : [] }));
-    }, LINE_TX_OPTIONS),
+    }),
   );
 }
 
@@ -92,7 +92,7 @@ export async function recordAttempts(db: Db, inputs: RecordAttemptInput[]): Prom
 
 /** Rounds of distinct deliveries, each one statement run through `guard`. */
 async function recordRounds(
-  db: Db | Prisma.TransactionClient,
+  db: Db | SqlTransaction,
   inputs: RecordAttemptInput[],
   guard: (run: () => Promise<Set<number>>) => Promise<Set<number>>,
 ): Promise<boolean[]> {
@@ -139,7 +139,7 @@ async function withDeadlockRetry<T>(run: () => Promise<T>): Promise<T> {
  * is the one the UPDATE takes anyway (NO KEY), which lets ingest's inserts of deliveries
  * (a foreign-key check on the webhook) through.
  */
-async function recordAttemptsOnce(db: Db | Prisma.TransactionClient, inputs: RecordAttemptInput[]): Promise<Set<number>> {
+async function recordAttemptsOnce(db: Db | SqlTransaction, inputs: RecordAttemptInput[]): Promise<Set<number>> {
   const rows = await sql<{ idx: number }>(
     db,
     `

@@ -1,4 +1,4 @@
-import { sql, type Db } from './client.js';
+import { sql, withPgTransaction, type Db, type SqlTransaction } from './client.js';
 import type { Prisma } from './generated/prisma/client.js';
 
 /**
@@ -15,12 +15,11 @@ import type { Prisma } from './generated/prisma/client.js';
  * whatever the line holds once it has the lock.
  */
 
-type Queryable = Db | Prisma.TransactionClient;
+type Queryable = Db | SqlTransaction;
 
 /**
- * For the short transactions that hold a line's lock: Prisma's defaults (2 s to get a
- * connection, 5 s in all) would fail an attempt's record on a busy pool, and a failed record
- * means the attempt is made again.
+ * For the line transactions that go through Prisma (createDeliveries): its defaults (2 s to
+ * get a connection, 5 s in all) would fail them on a busy pool.
  */
 export const LINE_TX_OPTIONS = { maxWait: 10_000, timeout: 20_000 } as const;
 
@@ -102,7 +101,7 @@ const MAX_ADVANCE_ROUNDS = 100;
  * its commit (or found by the sweeper if that never happens). Needs a transaction: the line
  * locks must be held until the commit. Deliveries not in any line are ignored.
  */
-export async function advanceLines(tx: Prisma.TransactionClient, deliveryIds: readonly string[]): Promise<WokenDelivery[]> {
+export async function advanceLines(tx: SqlTransaction, deliveryIds: readonly string[]): Promise<WokenDelivery[]> {
   const woken: WokenDelivery[] = [];
   let ended = [...deliveryIds];
   for (let round = 0; round < MAX_ADVANCE_ROUNDS && ended.length > 0; round++) {
@@ -188,7 +187,7 @@ async function wakeHeads(
  * after all (or in no line): then it may be attempted.
  */
 export async function parkIfBlocked(db: Db, deliveryId: string): Promise<boolean> {
-  return db.$transaction(async (tx) => {
+  return withPgTransaction(db, async (tx) => {
     const lines = await lockLinesOf(tx, [deliveryId]);
     if (lines.length === 0) return false;
     const parked = await sql<{ id: string }>(
@@ -203,18 +202,21 @@ export async function parkIfBlocked(db: Db, deliveryId: string): Promise<boolean
       [deliveryId],
     );
     return parked.length > 0;
-  }, LINE_TX_OPTIONS);
+  });
 }
 
 /** Ends a pending delivery without an attempt and lets its line move on. */
 export async function cancelInLine(db: Db, deliveryId: string): Promise<{ cancelled: boolean; woken: WokenDelivery[] }> {
-  return db.$transaction(async (tx) => {
-    const cancelled = await tx.$executeRaw`
-      UPDATE deliveries SET status = 'cancelled', next_attempt_at = NULL, updated_at = now()
-       WHERE id = ${deliveryId} AND status = 'pending'`;
+  return withPgTransaction(db, async (tx) => {
+    const cancelled = await sql<{ id: string }>(
+      tx,
+      `UPDATE deliveries SET status = 'cancelled', next_attempt_at = NULL, updated_at = now()
+        WHERE id = $1 AND status = 'pending' RETURNING id`,
+      [deliveryId],
+    );
     const woken = await advanceLines(tx, [deliveryId]);
-    return { cancelled: cancelled > 0, woken };
-  }, LINE_TX_OPTIONS);
+    return { cancelled: cancelled.length > 0, woken };
+  });
 }
 
 /** A deleted or erased webhook's lines are gone with it (its pending deliveries are cancelled by the caller). */
