@@ -3,7 +3,7 @@ import { keySlot } from '@hooklane/core';
 import { deliveryQueueName } from '@hooklane/queue';
 import request from 'supertest';
 import { startReceiver, type Receiver } from '../../apps/worker/test/receiver.js';
-import { spawnWorker, waitForStart, type WorkerProcess } from '../../apps/worker/test/spawn-worker.js';
+import { killWorkers, spawnWorker, waitForStart, type WorkerProcess } from '../../apps/worker/test/spawn-worker.js';
 import { startTestApi, type TestApi } from '../support/api.js';
 import { startRedisCluster, type RedisCluster } from '../support/redis-cluster.js';
 import { waitUntil } from './chaos-helpers.js';
@@ -41,8 +41,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
-  await Promise.all(workers.map((w) => w.exited));
+  await killWorkers(workers);
   await receiver?.close();
   await api?.close();
   await cluster?.stop();

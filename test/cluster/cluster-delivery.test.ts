@@ -3,7 +3,7 @@ import { keySlot, partitionHashTag } from '@hooklane/core';
 import { connectRedis, deliveryQueueName, type RedisClient } from '@hooklane/queue';
 import request from 'supertest';
 import { startReceiver, type Receiver } from '../../apps/worker/test/receiver.js';
-import { metricsPort, spawnWorker, waitForStart, type WorkerProcess } from '../../apps/worker/test/spawn-worker.js';
+import { killWorkers, metricsPort, spawnWorker, waitForStart, type WorkerProcess } from '../../apps/worker/test/spawn-worker.js';
 import { startTestApi, type TestApi } from '../support/api.js';
 import { startRedisCluster, type RedisCluster } from '../support/redis-cluster.js';
 import { waitUntil } from '../chaos/chaos-helpers.js';
@@ -38,8 +38,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
-  await Promise.all(workers.map((w) => w.exited));
+  await killWorkers(workers);
   probe?.disconnect();
   await receiver?.close();
   await api?.close();

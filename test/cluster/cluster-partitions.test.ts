@@ -3,9 +3,9 @@ import { keySlot } from '@hooklane/core';
 import { deliveryQueueName, partitionOfWebhook } from '@hooklane/queue';
 import request from 'supertest';
 import { startReceiver, type Receiver } from '../../apps/worker/test/receiver.js';
-import { metricsPort, spawnWorker, waitForStart, type WorkerProcess } from '../../apps/worker/test/spawn-worker.js';
+import { killWorkers, metricsPort, spawnWorker, waitForStart, type WorkerProcess } from '../../apps/worker/test/spawn-worker.js';
 import { startTestApi, type TestApi } from '../support/api.js';
-import { misplaced, sampleKeys, webhookKeys } from '../support/partition-keys.js';
+import { misplaced, sampleKeys, webhookKeys, webhooksOnEveryPartition } from '../support/partition-keys.js';
 import { startRedisCluster, type RedisCluster } from '../support/redis-cluster.js';
 import { waitUntil } from '../chaos/chaos-helpers.js';
 
@@ -41,27 +41,11 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
-  await Promise.all(workers.map((w) => w.exited));
+  await killWorkers(workers);
   await receiver?.close();
   await api?.close();
   await cluster?.stop();
 });
-
-/** Webhooks until every partition has at least two. */
-async function webhooksOnEveryPartition(): Promise<string[]> {
-  const hooks: string[] = [];
-  const perPartition = () => Array.from({ length: PARTITIONS }, (_, p) => hooks.filter((h) => partitionOfWebhook(api.deps.config, h) === p).length);
-  while (hooks.length < 8 || Math.min(...perPartition()) < 2) {
-    const res = await request(api.app)
-      .post('/v1/webhooks')
-      .set(api.admin)
-      .send({ team_id: TEAM, url: `${receiver.origin}/hook/${hooks.length}`, events: ['*'], retries_count: 5, retries_delay: 1 });
-    expect(res.status).toBe(201);
-    hooks.push(res.body.id as string);
-  }
-  return hooks;
-}
 
 /** The node whose slot ranges hold `slot`. */
 function nodeOf(slot: number): number {
@@ -82,7 +66,7 @@ describe('QUEUE_PARTITIONS=3 on a 3-master cluster', () => {
     const slots = Array.from({ length: PARTITIONS }, (_, p) => keySlot(`${api.prefix}:${deliveryQueueName(layout, p)}:wait`));
     expect(new Set(slots.map(nodeOf)).size).toBe(PARTITIONS);
 
-    const hooks = await webhooksOnEveryPartition();
+    const hooks = await webhooksOnEveryPartition(api, TEAM, receiver.origin);
     const env = {
       REDIS_MODE: 'cluster',
       REDIS_URL: cluster.url,

@@ -3,7 +3,7 @@ import type { QueueLayout } from '@hooklane/queue';
 import { Redis } from 'ioredis';
 import request from 'supertest';
 import { startReceiver, type Receiver } from '../../apps/worker/test/receiver.js';
-import { spawnWorker, waitForStart, type WorkerProcess } from '../../apps/worker/test/spawn-worker.js';
+import { killWorkers, spawnWorker, waitForStart, type WorkerProcess } from '../../apps/worker/test/spawn-worker.js';
 import { startTestApi, type TestApi } from '../support/api.js';
 import { misplaced, sampleKeys, webhookKeys } from '../support/partition-keys.js';
 import { TEST_REDIS_URL } from '../support/redis.js';
@@ -37,8 +37,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
-  await Promise.all(workers.map((w) => w.exited));
+  await killWorkers(workers);
   redis?.disconnect();
   await receiver?.close();
   await api?.close();

@@ -3,9 +3,9 @@ import { partitionOfWebhook } from '@hooklane/queue';
 import { Redis } from 'ioredis';
 import request from 'supertest';
 import { startReceiver, type Receiver } from '../../apps/worker/test/receiver.js';
-import { spawnWorker, waitForStart, type WorkerProcess } from '../../apps/worker/test/spawn-worker.js';
+import { killWorkers, spawnWorker, waitForStart, type WorkerProcess } from '../../apps/worker/test/spawn-worker.js';
 import { startTestApi, type TestApi } from '../support/api.js';
-import { misplaced, sampleKeys, webhookKeys } from '../support/partition-keys.js';
+import { misplaced, sampleKeys, webhookKeys, webhooksOnEveryPartition } from '../support/partition-keys.js';
 import { TEST_REDIS_URL } from '../support/redis.js';
 import { waitUntil } from '../chaos/chaos-helpers.js';
 
@@ -41,27 +41,11 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
-  await Promise.all(workers.map((w) => w.exited));
+  await killWorkers(workers);
   redis?.disconnect();
   await receiver?.close();
   await api?.close();
 });
-
-/** Webhooks until every partition has at least two (ids are random, so the split is too). */
-async function webhooksOnEveryPartition(): Promise<string[]> {
-  const hooks: string[] = [];
-  const perPartition = () => Array.from({ length: PARTITIONS }, (_, p) => hooks.filter((h) => partitionOfWebhook(api.deps.config, h) === p).length);
-  while (hooks.length < 8 || Math.min(...perPartition()) < 2) {
-    const res = await request(api.app)
-      .post('/v1/webhooks')
-      .set(api.admin)
-      .send({ team_id: TEAM, url: `${receiver.origin}/hook/${hooks.length}`, events: ['*'], retries_count: 5, retries_delay: 1 });
-    expect(res.status).toBe(201);
-    hooks.push(res.body.id as string);
-  }
-  return hooks;
-}
 
 async function scanWebhookKeys(): Promise<string[]> {
   const keys: string[] = [];
@@ -76,7 +60,7 @@ async function scanWebhookKeys(): Promise<string[]> {
 
 describe('QUEUE_PARTITIONS=3 on one Redis', () => {
   it('delivers every event to every webhook through its partition, under the per-webhook cap, across two workers', async () => {
-    const hooks = await webhooksOnEveryPartition();
+    const hooks = await webhooksOnEveryPartition(api, TEAM, receiver.origin);
     const env = { QUEUE_PARTITIONS: String(PARTITIONS), MAX_IN_FLIGHT_PER_WEBHOOK: String(CAP), WORKER_CONCURRENCY: '12', SWEEPER_INTERVAL_MS: '2000' };
     workers.push(spawnWorker(api.database.url, api.prefix, env), spawnWorker(api.database.url, api.prefix, env));
     await Promise.all(workers.map((w) => waitForStart(w)));

@@ -1,4 +1,7 @@
+import { expect } from '@jest/globals';
 import { deliveryQueueName, partitionOfWebhook, type QueueLayout } from '@hooklane/queue';
+import request from 'supertest';
+import type { TestApi } from './api.js';
 
 /**
  * Where the webhook line keys of a partitioned layout sit (QUEUE_PARTITIONS): keys are
@@ -55,4 +58,20 @@ export function sampleKeys(scan: () => Promise<string[]>, intervalMs = 50): KeyS
       return seen;
     },
   };
+}
+
+/** Creates webhooks (to `origin`/hook/<n>) until every partition has at least two: ids are random, so the split is too. */
+export async function webhooksOnEveryPartition(api: TestApi, team: number, origin: string): Promise<string[]> {
+  const partitions = api.deps.config.queuePartitions;
+  const hooks: string[] = [];
+  const perPartition = () => Array.from({ length: partitions }, (_, p) => hooks.filter((h) => partitionOfWebhook(api.deps.config, h) === p).length);
+  while (hooks.length < 8 || Math.min(...perPartition()) < 2) {
+    const res = await request(api.app)
+      .post('/v1/webhooks')
+      .set(api.admin)
+      .send({ team_id: team, url: `${origin}/hook/${hooks.length}`, events: ['*'], retries_count: 5, retries_delay: 1 });
+    expect(res.status).toBe(201);
+    hooks.push(res.body.id as string);
+  }
+  return hooks;
 }

@@ -36,6 +36,12 @@ export function spawnWorker(databaseUrl: string, prefix: string, env: Record<str
   return { child, output: () => output, exited };
 }
 
+/** SIGKILLs the workers still running and waits until every one has exited (a test's afterAll). */
+export async function killWorkers(workers: readonly WorkerProcess[]): Promise<void> {
+  for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
+  await Promise.all(workers.map((w) => w.exited));
+}
+
 /** The port the worker's /metrics and /healthz listen on (it logs it at start). */
 export function metricsPort(worker: WorkerProcess): number {
   const match = /"metrics_port":(\d+)/.exec(worker.output());
