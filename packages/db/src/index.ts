@@ -34,6 +34,7 @@ export {
   applyOrderingChange,
   cancelInLine,
   dropLines,
+  LINE_TX_OPTIONS,
   parkIfBlocked,
   type WokenDelivery,
 } from './ordering-lines.js';

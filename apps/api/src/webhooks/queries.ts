@@ -1,5 +1,5 @@
 import { generateSecret } from '@hooklane/core';
-import { applyOrderingChange, dropLines, type Db, type Prisma, type Webhook, type WokenDelivery } from '@hooklane/db';
+import { applyOrderingChange, dropLines, LINE_TX_OPTIONS, type Db, type Prisma, type Webhook, type WokenDelivery } from '@hooklane/db';
 import { encodeCursor } from './cursor.js';
 import { filterWhere, subscribedTo } from './list-filters.js';
 import type { ListWebhooksQuery } from './list-query.js';
@@ -65,7 +65,7 @@ export async function updateWebhook(
     if (ordering === undefined || ordering === current.ordering) return { woken: [] };
     if (ordering !== 'none' && ordering !== 'fifo') throw new TypeError('ordering must be none or fifo');
     return { woken: await applyOrderingChange(tx, current.id, ordering) };
-  });
+  }, LINE_TX_OPTIONS); // a switch moves every pending delivery of the webhook: Prisma's 5 s default may not do
 }
 
 /** Replaces the secret and keeps the old one for the grace period. Null when the webhook is gone. */
