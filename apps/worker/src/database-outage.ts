@@ -1,5 +1,5 @@
 import { withTimeout } from '@hooklane/core';
-import type { Db } from '@hooklane/db';
+import { pingDatabase, type Db } from '@hooklane/db';
 import type { Logger } from 'pino';
 
 /**
@@ -36,7 +36,7 @@ const DEFAULT_PROBE_TIMEOUT_MS = 5_000;
 
 /** True when PostgreSQL answers `SELECT 1` within `timeoutMs`; false on any error or when the time is up. */
 function databaseAnswers(db: Db, timeoutMs: number): Promise<boolean> {
-  return withTimeout(db.$queryRaw`SELECT 1`, timeoutMs, 'database probe').then(
+  return withTimeout(pingDatabase(db), timeoutMs, 'database probe').then(
     () => true,
     () => false,
   );

@@ -1,5 +1,5 @@
 import { newId } from '@hooklane/core';
-import { enqueueCreated, insertEventsWithFanOut, type Db, type DeliveryForAttempt, type OutboxQueue } from '@hooklane/db';
+import { enqueueCreated, findWebhookProject, insertEventsWithFanOut, type Db, type DeliveryForAttempt, type OutboxQueue } from '@hooklane/db';
 import { enqueueToPartitions, type DeliveryQueues } from '@hooklane/queue';
 import type { Logger } from 'pino';
 import type { DisabledReason } from './attempt-policies.js';
@@ -30,12 +30,11 @@ export function createWebhookDisabledAnnouncer(deps: WebhookDisabledAnnouncerDep
     reason: DisabledReason,
   ): Promise<void> {
     const { db } = deps;
-    const row = await db.webhook.findUnique({ where: { id: webhook.id }, select: { projectId: true } });
     const now = new Date();
     const event = {
       id: newId('evt'),
       teamId: webhook.teamId,
-      projectId: row?.projectId ?? null,
+      projectId: await findWebhookProject(db, webhook.id),
       type: WEBHOOK_DISABLED_EVENT,
       timestamp: now,
       data: { webhook_id: webhook.id, reason },

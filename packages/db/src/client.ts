@@ -64,6 +64,11 @@ export async function sql<T>(db: Db | SqlTransaction, text: string, params: unkn
   return db.$queryRawUnsafe<T[]>(text, ...params);
 }
 
+/** Resolves once PostgreSQL answers `SELECT 1` on the client's pool (the worker's outage probe). */
+export async function pingDatabase(db: Db): Promise<void> {
+  await sql(db, 'SELECT 1', []);
+}
+
 const PG_CLIENT = Symbol('pg client of a transaction');
 
 function isPgTransaction(db: Db | SqlTransaction): db is PgTransaction {

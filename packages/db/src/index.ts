@@ -1,4 +1,4 @@
-export { createDb, type Db, type DbOptions } from './client.js';
+export { createDb, pingDatabase, type Db, type DbOptions } from './client.js';
 export { Coalescer, type CoalescerOptions } from './coalescer.js';
 export { Prisma, PrismaClient, RetryBackoff, DeliveryStatus, Ordering } from './generated/prisma/client.js';
 export type { ApiKey, Webhook, Event, Delivery, Attempt } from './generated/prisma/client.js';
@@ -14,6 +14,7 @@ export {
   cancelPendingDelivery,
   disableWebhook,
   findDuePendingPage,
+  findWebhookProject,
   findPendingPage,
   filterStillPending,
   type PendingDelivery,
