@@ -5,6 +5,7 @@ import { connectRedis, createDeliveryQueues } from '@hooklane/queue';
 import { pino } from 'pino';
 import { createWorkerMetrics, type WorkerMetrics } from '../../apps/worker/src/metrics.js';
 import type { DeliveryPolicies } from '../../apps/worker/src/attempt-policies.js';
+import type { FailingThrottle } from '../../apps/worker/src/failing-throttle.js';
 import type { AddressPolicy } from '../../apps/worker/src/target-guard.js';
 import { startDeliveryWorker, type RunningWorker } from '../../apps/worker/src/worker.js';
 import { TEST_REDIS_URL } from './redis.js';
@@ -22,6 +23,8 @@ export interface TestWorkerOptions {
   sweeper?: { graceMs?: number; batchSize?: number } | false;
   /** Replaces the default per-webhook policies (admission before an attempt, reaction after one). */
   policies?: DeliveryPolicies;
+  /** How a webhook that keeps failing is slowed down; false never slows one. */
+  failingThrottle?: FailingThrottle | false;
 }
 
 export interface TestWorker {
@@ -64,6 +67,7 @@ export async function startTestWorker(options: TestWorkerOptions): Promise<TestW
     ...(options.isRefusedAddress ? { isRefusedAddress: options.isRefusedAddress } : {}),
     ...(options.sweeper !== undefined ? { sweeper: options.sweeper } : {}),
     ...(options.policies ? { policies: options.policies } : {}),
+    ...(options.failingThrottle !== undefined ? { failingThrottle: options.failingThrottle } : {}),
   });
   return {
     metrics,

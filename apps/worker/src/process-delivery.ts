@@ -15,6 +15,7 @@ import type { DeliveryPolicies } from './attempt-policies.js';
 import type { DatabaseOutage } from './database-outage.js';
 import type { HttpClient } from './deliver.js';
 import { attemptOnce } from './attempt-once.js';
+import { attemptRateLimit, type FailingThrottle } from './failing-throttle.js';
 import type { WorkerMetrics } from './metrics.js';
 import type { WebhookLine } from './webhook-line.js';
 
@@ -33,6 +34,8 @@ export interface DeliveryContext {
   stopping(): boolean;
   /** Tells a PostgreSQL outage from other errors, and pauses the worker through one. */
   outage?: DatabaseOutage;
+  /** How a webhook that has failed for a while is slowed down; false never slows it. */
+  failingThrottle: FailingThrottle | false;
 }
 
 /** A job that ran into a database outage comes back after this (plus jitter); the paused worker takes it once PostgreSQL is back. */
@@ -161,12 +164,13 @@ async function attemptTurn(ctx: DeliveryContext, turn: Turn): Promise<WokenDeliv
     ctx.logger.info(fields, 'delivery waits for the one before it in its line');
     return [];
   }
-  if (record.webhook.rateLimit !== null) {
+  const rateLimit = attemptRateLimit(record.webhook, ctx.failingThrottle, Date.now());
+  if (rateLimit !== null) {
     // Reserved, slept until then, confirmed: a late wake-up (a busy event loop) is checked again.
-    let waitMs = await ctx.line.reserveStart(turn.webhookId, turn.entry, record.webhook.rateLimit);
+    let waitMs = await ctx.line.reserveStart(turn.webhookId, turn.entry, rateLimit);
     while (waitMs > 0) {
       await new Promise((resolve) => setTimeout(resolve, waitMs));
-      waitMs = await ctx.line.reserveStart(turn.webhookId, turn.entry, record.webhook.rateLimit, true);
+      waitMs = await ctx.line.reserveStart(turn.webhookId, turn.entry, rateLimit, true);
     }
   }
   return attemptOnce(ctx, record, attempt);

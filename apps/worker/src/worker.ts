@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { createDefaultPolicies, type DeliveryPolicies } from './attempt-policies.js';
 import { watchDatabaseOutage } from './database-outage.js';
 import { createHttpClient } from './deliver.js';
+import { DEFAULT_FAILING_THROTTLE, type FailingThrottle } from './failing-throttle.js';
 import type { WorkerMetrics } from './metrics.js';
 import { startPartitionConsumers } from './partition-consumer.js';
 import { createPartitionLines } from './partition-lines.js';
@@ -33,6 +34,8 @@ export interface WorkerDeps {
   isRefusedAddress?: AddressPolicy;
   /** Reactions to outcomes (auto-disable); defaults to 410 Gone and 24 h-failing handling. */
   policies?: DeliveryPolicies;
+  /** A webhook failing for a while is attempted at a trickle (failing-throttle.ts); false never slows one. */
+  failingThrottle?: FailingThrottle | false;
   /** Overrides for the outbox sweeper; false runs none. */
   sweeper?: { graceMs?: number; batchSize?: number; pagesPerSweep?: number } | false;
 }
@@ -73,7 +76,8 @@ export async function startDeliveryWorker(deps: WorkerDeps): Promise<RunningWork
   });
   const loader = deps.loader ?? createDeliveryLoader(db);
   const recorder = deps.recorder ?? createAttemptRecorder(db);
-  const context = { db, loader, recorder, logger, metrics, http, policies, outage, stopping: () => stopping };
+  const failingThrottle = deps.failingThrottle ?? DEFAULT_FAILING_THROTTLE;
+  const context = { db, loader, recorder, logger, metrics, http, policies, outage, failingThrottle, stopping: () => stopping };
   // A BullMQ Worker, processor and line reaper per partition: every process serves every partition.
   const consumers = await startPartitionConsumers({
     context,
