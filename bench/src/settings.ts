@@ -58,9 +58,11 @@ function number(env: NodeJS.ProcessEnv, name: string, fallback: number): number 
   return value;
 }
 
+// Bundled by default: users run built JavaScript with bare node (`npm run start:worker`), and
+// tsx's compiler holds some 80 MB of the worker's resident memory that production never has.
 function runtime(raw: string | undefined): 'tsx' | 'bundle' {
-  if (raw === undefined || raw === '' || raw === 'tsx') return 'tsx';
-  if (raw === 'bundle') return 'bundle';
+  if (raw === undefined || raw === '' || raw === 'bundle') return 'bundle';
+  if (raw === 'tsx') return 'tsx';
   throw new Error(`BENCH_RUNTIME must be tsx or bundle (got ${JSON.stringify(raw)})`);
 }
 
