@@ -93,6 +93,15 @@ describe('API key revocation across processes', () => {
     expect(await msUntilRefused(key, revokedAt)).toBeLessThan(1000);
   });
 
+  it('erasing the team through one process refuses its keys on the other within a second', async () => {
+    const { key } = await newKey(303);
+    expect((await call(bases[1]!, 'GET', '/v1/webhooks', key)).status).toBe(200);
+    expect((await call(bases[1]!, 'GET', '/v1/webhooks', key)).status).toBe(200);
+    const erasedAt = Date.now();
+    expect((await call(bases[0]!, 'DELETE', '/v1/teams/303', ADMIN)).status).toBe(200);
+    expect(await msUntilRefused(key, erasedAt)).toBeLessThan(1000);
+  });
+
   it('also when the other process misses the pub/sub message (the stamp bounds it)', async () => {
     const { id, key } = await newKey(302);
     expect((await call(bases[1]!, 'GET', '/v1/webhooks', key)).status).toBe(200);

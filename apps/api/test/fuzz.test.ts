@@ -56,6 +56,7 @@ interface Answer {
   status: number;
   text: string;
   contentType: string;
+  allow: string | undefined;
 }
 
 let api: TestApi;
@@ -100,6 +101,7 @@ function send(method: string, path: string, headers: Record<string, string>, bod
             status: res.statusCode ?? 0,
             text: Buffer.concat(chunks).toString('utf8'),
             contentType: String(res.headers['content-type'] ?? ''),
+            allow: res.headers.allow,
           }),
         );
         res.on('error', reject);
@@ -190,7 +192,22 @@ function problemsOf(req: FuzzRequest, answer: Answer): string[] {
       );
     if (!shapeOk) problems.push(`error answer is not in the contract's shape: ${answer.text.slice(0, 200)}`);
   }
+  // Issue 12.7: a 405 names the methods the route does answer, and never the one just refused.
+  if (answer.status === 405 && !(answer.allow ?? '').split(', ').some((m) => m !== '' && m !== req.method.toUpperCase())) {
+    problems.push(`405 without a fitting Allow header (${String(answer.allow)})`);
+  }
+  // Security rules (v1.1): a whsec_ secret handed back (create, rotate) is one Standard Webhooks receivers can use.
+  if (answer.status < 300 && answer.text.includes('"secret":"whsec_')) {
+    const secret = (JSON.parse(answer.text) as { secret?: string }).secret ?? '';
+    if (!isUsableWhsec(secret)) problems.push(`accepted a malformed whsec_ secret ${JSON.stringify(secret)}`);
+  }
   return problems;
+}
+
+function isUsableWhsec(secret: string): boolean {
+  const rest = secret.slice('whsec_'.length);
+  const bytes = Buffer.from(rest, 'base64');
+  return /^[A-Za-z0-9+/]+={0,2}$/.test(rest) && bytes.toString('base64') === rest && bytes.length >= 16 && bytes.length <= 64;
 }
 
 /** Feeds the id pools from successful answers, so later requests hit real objects. */
@@ -324,6 +341,12 @@ const headerValue = fc.oneof(
   { weight: 1, arbitrary: fc.oneof(printable, fc.constant('a\r\nInjected: 1')) },
 );
 const headersArb = fc.dictionary(headerName, headerValue, { maxKeys: 3 });
+// The probe's secrets (issue 12.2) among random ones: malformed whsec_ values, and valid ones of 16 to 64 bytes.
+const secretArb = fc.oneof(
+  { weight: 3, arbitrary: fc.string({ minLength: 8, maxLength: 40 }) },
+  { weight: 1, arbitrary: fc.constantFrom('whsec_!!!!****', 'whsec_AA', 'whsec_==', `whsec_${'-_'.repeat(12)}`, `whsec_${'A'.repeat(22)}`) },
+  { weight: 1, arbitrary: fc.uint8Array({ minLength: 14, maxLength: 66 }).map((bytes) => `whsec_${Buffer.from(bytes).toString('base64')}`) },
+);
 
 const webhookFields = {
   team_id: teamId,
@@ -335,7 +358,7 @@ const webhookFields = {
   action: eventType,
   project_id: fc.oneof(fc.constant(null), fc.integer({ min: 1, max: 1000 })),
   headers: headersArb,
-  secret: fc.string({ minLength: 8, maxLength: 40 }),
+  secret: secretArb,
   retries_count: fc.integer({ min: 0, max: 20 }),
   retries_delay: fc.integer({ min: 0, max: 86_400 }),
   retry_backoff: fc.constantFrom('fixed', 'exponential'),
@@ -392,7 +415,7 @@ function validBody(route: Route): fc.Arbitrary<unknown> {
     case 'post /v1/portal-sessions':
       return fc.record({ team_id: teamId, expires_in: fc.integer({ min: 60, max: 86_400 }), read_only: fc.boolean() }, { requiredKeys: ['team_id'] });
     case 'post /v1/webhooks/{id}/secret/rotate':
-      return fc.oneof(fc.constant({}), fc.record({ secret: fc.string({ minLength: 8, maxLength: 40 }) }));
+      return fc.oneof(fc.constant({}), fc.record({ secret: secretArb }));
     case 'post /v1/webhooks/{id}/test':
       return fc.oneof(fc.constant({}), fc.record({ payload: fc.dictionary(printable, fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 }) }));
     case 'post /v1/webhooks/{id}/recover':

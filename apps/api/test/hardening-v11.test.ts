@@ -90,6 +90,22 @@ describe('audit log lines', () => {
       expect(text).not.toContain(value);
     }
   });
+
+  it('erasing a team logs one revocation line per live key it revokes, with ids and never a key', async () => {
+    const first = await teamKey(34);
+    const second = await teamKey(34);
+    const gone = await teamKey(34);
+    expect((await request(app).delete(`/v1/api-keys/${gone.id}`).set(api.admin)).status).toBe(204);
+    const before = auditLines().length;
+    expect((await request(app).delete('/v1/teams/34').set(api.admin)).status).toBe(200);
+    const lines = auditLines().slice(before);
+    expect(lines).toHaveLength(2);
+    expect(lines).toEqual(
+      expect.arrayContaining([first.id, second.id].map((id) => expect.objectContaining({ audit: 'api_key.revoked', key_id: id, team_id: 34, actor: 'admin', via: 'team_erasure' }))),
+    );
+    expect(JSON.stringify(lines)).not.toMatch(new RegExp(`${first.key}|${second.key}`));
+    expect((await request(app).get('/v1/webhooks').set(first.auth)).status).toBe(401);
+  });
 });
 
 describe('405 answers carry an Allow header', () => {

@@ -75,17 +75,17 @@ describe('delivery time, ALLOW_PRIVATE_TARGETS=false', () => {
   });
 
   it('refuses a redirect hop to every literal form of the table', async () => {
-    const paths = REFUSED_URL_HOSTS.map(({ address }) => `/redirect/${encodeURIComponent(`http://${address}:${receiver.port}/landing`)}`);
+    const paths = REFUSED_URL_HOSTS.map(({ address }) => `/redirect/${encodeURIComponent(`http://${address}:${receiver.port}/landing-literal`)}`);
     const errors = await attemptErrors(paths.map((path) => `http://ok.example.test:${receiver.port}${path}`));
     errors.forEach((error, i) => expect([REFUSED_URL_HOSTS[i]!.address, error]).toEqual([REFUSED_URL_HOSTS[i]!.address, expect.stringMatching(/^private address refused: /)]));
     for (const path of paths) expect(receiver.to(path)).toHaveLength(1);
-    expect(receiver.to('/landing')).toHaveLength(0);
+    expect(receiver.to('/landing-literal')).toHaveLength(0);
   });
 
   it('refuses a redirect hop to a name resolving into every range of the table', async () => {
-    const paths = REFUSED_ADDRESSES.map((_row, i) => `/redirect/${encodeURIComponent(`http://${nameOf(i)}:${receiver.port}/landing`)}`);
+    const paths = REFUSED_ADDRESSES.map((_row, i) => `/redirect/${encodeURIComponent(`http://${nameOf(i)}:${receiver.port}/landing-name`)}`);
     const errors = await attemptErrors(paths.map((path) => `http://ok.example.test:${receiver.port}${path}`));
     expect(errors).toEqual(REFUSED_ADDRESSES.map((row) => `private address refused: ${row.address}`));
-    expect(receiver.to('/landing')).toHaveLength(0);
+    expect(receiver.to('/landing-name')).toHaveLength(0);
   });
 });

@@ -99,14 +99,15 @@ export class ApiKeyCache {
     return count;
   }
 
-  /** Revokes every live key of a team (a team erasure calls this before removing its rows). */
-  async revokeTeam(teamId: number): Promise<number> {
-    const { count } = await this.deps.db.apiKey.updateMany({
+  /** Revokes every live key of a team (a team erasure calls this before removing its rows); returns their ids. */
+  async revokeTeam(teamId: number): Promise<string[]> {
+    const revoked = await this.deps.db.apiKey.updateManyAndReturn({
       where: { teamId, revokedAt: null },
       data: { revokedAt: new Date() },
+      select: { id: true },
     });
     await this.announceRevocation();
-    return count;
+    return revoked.map((key) => key.id);
   }
 
   /**

@@ -12,8 +12,8 @@ export interface AuditIds {
   key_id?: string;
   webhook_id?: string;
   team_id?: number;
-  /** How a rotation came about when not through the rotate route. */
-  via?: 'patch';
+  /** How it came about when not through its own route: a rotation by PATCH, a revocation by erasing the team. */
+  via?: 'patch' | 'team_erasure';
 }
 
 export function audit(logger: Logger, action: AuditAction, auth: Auth, ids: AuditIds): void {

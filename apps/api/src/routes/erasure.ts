@@ -4,6 +4,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { AppDeps } from '../deps.js';
 import { waitForInFlightAttempts } from '../erasure/in-flight.js';
+import { audit } from '../http/audit.js';
 import { authOf, requireAdmin } from '../http/auth.js';
 import { badRequest, notFound } from '../http/errors.js';
 import { errorResponses, registerRoute } from '../openapi/registry.js';
@@ -59,7 +60,10 @@ export function erasureRoutes(deps: AppDeps): Router {
     const parsed = teamIdSchema.safeParse(/^\d{1,10}$/.test(raw) ? Number(raw) : NaN);
     if (!parsed.success) throw badRequest('team_id must be a positive integer', [{ path: 'team_id', message: 'expected a positive integer' }]);
     // Refused by every API process within a second (api-key-cache.ts), before the rows go.
-    await deps.apiKeys.revokeTeam(parsed.data);
+    const auth = authOf(res);
+    for (const keyId of await deps.apiKeys.revokeTeam(parsed.data)) {
+      audit(deps.logger, 'api_key.revoked', auth, { key_id: keyId, team_id: parsed.data, via: 'team_erasure' });
+    }
     const first = await eraseTeam(db, parsed.data);
     await inFlight(first.webhookIds);
     // Rows an ingest racing the first pass committed after it (see eraseTeam).
