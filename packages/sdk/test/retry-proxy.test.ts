@@ -183,7 +183,8 @@ describe('timeouts and AbortSignal', () => {
   });
 
   it('every method of the client takes timeoutMs and signal', async () => {
-    const client = new Hooklane({ baseUrl: silentUrl, token: 't', timeoutMs: 60_000, retryDelayMs: 5 });
+    // A method that ignored its options would end on this client default instead, named below.
+    const client = new Hooklane({ baseUrl: silentUrl, token: 't', timeoutMs: 3_000, retries: 1 });
     const event = { event: 'ping' as const, team_id: 1, data: {} };
     const methods: Record<string, (options: CallOptions) => Promise<unknown>> = {
       'webhooks.create': (o) => client.webhooks.create({ team_id: 1, url: 'http://example.com', events: ['*'] }, o),
@@ -208,11 +209,16 @@ describe('timeouts and AbortSignal', () => {
       'portal.createSession': (o) => client.portal.createSession({ team_id: 1 }, o),
       'teams.erase': (o) => client.teams.erase(1, o),
     };
-    const outcome = (call: Promise<unknown>) =>
-      call.then(
+    const outcome = (call: Promise<unknown>) => {
+      const started = Date.now();
+      return call.then(
         () => 'answered',
-        (e: { name?: string; code?: string }) => (e.name === 'AbortError' ? 'AbortError' : (e.code ?? String(e))),
+        (e: { name?: string; code?: string }) => {
+          if (Date.now() - started >= 2_500) return `${e.code ?? e.name} after the client's 3 s default`;
+          return e.name === 'AbortError' ? 'AbortError' : (e.code ?? String(e));
+        },
       );
+    };
     const timedOut = await Promise.all(Object.values(methods).map((call) => outcome(call({ timeoutMs: 80 }))));
     expect(Object.fromEntries(Object.keys(methods).map((name, i) => [name, timedOut[i]]))).toEqual(
       Object.fromEntries(Object.keys(methods).map((name) => [name, 'timeout'])),
