@@ -1,7 +1,7 @@
 /**
  * The TypeScript SDK version of `npm run dev`'s curls, printed next to them. Kept apart from
- * scripts/dev.ts (which starts processes on import) so packages/sdk/test/dev-snippet.test.ts
- * can run exactly what is printed against a real API.
+ * scripts/dev.ts (which starts processes on import) so packages/sdk/test/examples.test.ts
+ * can run exactly what is printed against a real API (test/ops/dev.test.ts checks it is printed).
  */
 export interface SnippetInput {
   apiUrl: string;

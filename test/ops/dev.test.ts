@@ -146,6 +146,10 @@ describe('npm run dev', () => {
       // The printed curls point at this run's API and receiver.
       expect(output).toContain(`export HOOKLANE=http://127.0.0.1:${ports.api} ADMIN_TOKEN=dev-admin-token`);
       expect(output).toContain(`"url":"http://127.0.0.1:${ports.receiver}/hooks"`);
+      // Next to the curls, the same steps with the TypeScript SDK (packages/sdk/test/examples.test.ts runs them).
+      expect(output).toContain(`  import { Hooklane } from '@hooklane/sdk';`);
+      expect(output).toContain(`  const hl = new Hooklane({ baseUrl: 'http://127.0.0.1:${ports.api}', token: process.env.KEY! });`);
+      expect(output).toMatch(/^ {2}const \{ event_id \} = await hl\.events\.emit\(\{"event":"labeling_job\.completed"/m);
     },
     120_000,
   );

@@ -1,13 +1,13 @@
 import { pathOf, send, type CallOptions, type Request, type TransportOptions } from './transport.js';
-import type { AllOperations } from './types.js';
+import type { Operations } from './types.js';
 
-export type OperationKey = keyof AllOperations;
-type Params<K extends OperationKey> = AllOperations[K]['path'] extends never ? Record<string, never> : AllOperations[K]['path'];
+export type OperationKey = keyof Operations;
+type Params<K extends OperationKey> = Operations[K]['path'] extends never ? Record<string, never> : Operations[K]['path'];
 
 export interface Call<K extends OperationKey> {
   params?: { [P in keyof Params<K>]: string | number };
   query?: Record<string, string | undefined>;
-  body?: AllOperations[K]['body'];
+  body?: Operations[K]['body'];
   headers?: Record<string, string>;
 }
 
@@ -20,7 +20,7 @@ export function callOperation<K extends OperationKey>(
   operation: K,
   call: Call<K>,
   options?: CallOptions,
-): Promise<AllOperations[K]['response']> {
+): Promise<Operations[K]['response']> {
   const space = operation.indexOf(' ');
   const request: Request = {
     method: operation.slice(0, space) as Request['method'],

@@ -1,7 +1,6 @@
 /**
- * The contract's JSON objects, named for SDK users. Everything the current API serves comes
- * from src/generated/openapi.ts (generated from the API's own OpenAPI document); the three
- * v1.1 routes that document does not list yet are written out below from the contract.
+ * The contract's JSON objects, named for SDK users. Every one comes from
+ * src/generated/openapi.ts, generated from the API's own OpenAPI document.
  */
 import type * as Api from './generated/openapi.js';
 
@@ -25,6 +24,12 @@ export type EventTypeList = Api.EventTypeList;
 export type EventType = EventTypeList['data'][number];
 export type ApiKey = Api.ApiKey;
 export type ApiKeyCreate = Api.ApiKeyCreate;
+/** (v1.1) `POST /v1/portal-sessions` body. */
+export type PortalSessionCreate = Api.PortalSessionCreate;
+/** (v1.1) A portal session: `url` opens the dashboard on it. */
+export type PortalSession = Api.PortalSession;
+/** (v1.1) What `DELETE /v1/teams/:team_id` erased. */
+export type TeamErasure = Api.ErasedTeam;
 export type ErrorBody = Api.Error;
 export type Operations = Api.Operations;
 
@@ -37,30 +42,6 @@ export type WebhookListQuery = Omit<Loose<Operations['GET /v1/webhooks']['query'
   filters?: WebhookFilter[] | string;
 };
 export type WebhookDeliveriesQuery = Omit<Loose<Operations['GET /v1/webhooks/{id}/deliveries']['query']>, 'cursor'>;
-
-/** (v1.1) `POST /v1/portal-sessions` body. */
-export interface PortalSessionCreate {
-  team_id: number;
-  project_id?: number;
-  /** Seconds, 60..86400 [3600]. */
-  expires_in?: number;
-  read_only?: boolean;
-}
-
-/** (v1.1) A portal session: `url` opens the dashboard on it. */
-export interface PortalSession {
-  token: string;
-  url: string;
-  expires_at: string;
-}
-
-/** (v1.1) What `DELETE /v1/teams/:team_id` erased. */
-export interface TeamErasure {
-  webhooks: number;
-  events: number;
-  deliveries: number;
-  api_keys: number;
-}
 
 // The fields of each object this SDK was written and documented against. If the API gains
 // (or loses) a field, the regenerated types no longer match these lists and the SDK stops
@@ -78,6 +59,9 @@ const KNOWN_FIELDS = {
   EventInput: ['event', 'team_id', 'project_id', 'data', 'timestamp', 'sender', 'idempotency_key', 'ordering_key'],
   Event: ['id', 'event', 'team_id', 'project_id', 'timestamp', 'data', 'sender', 'ordering_key', 'created_at', 'deliveries'],
   TestPingResult: ['delivery_id', 'success', 'status_code', 'response_body', 'duration_ms', 'error'],
+  PortalSessionCreate: ['team_id', 'project_id', 'expires_in', 'read_only'],
+  PortalSession: ['token', 'url', 'expires_at'],
+  TeamErasure: ['webhooks', 'events', 'deliveries', 'api_keys'],
 } as const;
 
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
@@ -91,14 +75,9 @@ export type FieldsCheck = [
   Same<keyof EventInput, Known<'EventInput'>>,
   Same<keyof Event, Known<'Event'>>,
   Same<keyof TestPingResult, Known<'TestPingResult'>>,
+  Same<keyof PortalSessionCreate, Known<'PortalSessionCreate'>>,
+  Same<keyof PortalSession, Known<'PortalSession'>>,
+  Same<keyof TeamErasure, Known<'TeamErasure'>>,
 ];
-const fieldsCheck: FieldsCheck = [true, true, true, true, true, true, true];
+const fieldsCheck: FieldsCheck = [true, true, true, true, true, true, true, true, true, true];
 void fieldsCheck;
-
-/** (v1.1) The routes the generated document does not list yet, in the same shape as `Operations`. */
-export interface V11Operations {
-  'DELETE /v1/events/{id}': { path: { id: string }; query: never; body: never; status: 204; response: void };
-  'DELETE /v1/teams/{team_id}': { path: { team_id: string }; query: never; body: never; status: 200; response: TeamErasure };
-  'POST /v1/portal-sessions': { path: never; query: never; body: PortalSessionCreate; status: 201; response: PortalSession };
-}
-export type AllOperations = Operations & V11Operations;

@@ -11,6 +11,7 @@ import { closeServer, JOB_DATA, listen, startSdkHarness, waitFor, type SdkHarnes
 
 const SECRET = 'whsec_c2RrLXJlY2VpdmVyLXRlc3Qtc2VjcmV0LTAx';
 const NEW_SECRET = 'whsec_c2RrLXJlY2VpdmVyLXRlc3Qtc2VjcmV0LTAy';
+const PLAIN_SECRET = 'plain-receiver-secret-01';
 
 let h: SdkHarness;
 let expressServer: Server;
@@ -33,6 +34,10 @@ beforeAll(async () => {
   app.post('/new-only', hooklaneReceiver({ secrets: [NEW_SECRET] }), record);
   app.post('/wrong', hooklaneReceiver({ secret: 'whsec_d3Jvbmctc2VjcmV0LXdyb25nLXNlY3JldA==' }), record);
   app.post('/short', hooklaneReceiver({ secret: SECRET, toleranceSeconds: 1 }), record);
+  app.post('/plain', hooklaneReceiver({ secret: PLAIN_SECRET }), record);
+  app.post('/sha256-only', hooklaneReceiver({ secret: SECRET, schemes: ['sha256'] }), record);
+  app.post('/sha1-only', hooklaneReceiver({ secret: SECRET, schemes: ['sha1'] }), record);
+  app.post('/sha256-wrong', hooklaneReceiver({ secret: NEW_SECRET, schemes: ['sha256'] }), record);
   app.post('/after-raw', express.raw({ type: '*/*' }), hooklaneReceiver({ secret: SECRET }), record);
   // A tap keeps exactly what the worker sent, for the replays below.
   app.post('/tap', express.raw({ type: '*/*' }), (req, res) => {
@@ -139,6 +144,34 @@ describe('hooklaneReceiver with a running worker', () => {
     expect(stale.status).toBe(400);
     expect(await stale.json()).toMatchObject({ error: { code: 'timestamp_too_old' } });
     expect(handled.filter((x) => x.event.id === event_id).map((x) => x.path)).toEqual(['/hooks']);
+  });
+
+  it('each of the three schemes verifies real deliveries: webhook-signature with a plain secret, X-Signature-256, X-Hub-Signature', async () => {
+    team++;
+    const { client } = await h.teamClient(team);
+    const plain = await webhookTo(client, `${expressUrl}/plain`, PLAIN_SECRET);
+    const sha256 = await webhookTo(client, `${expressUrl}/sha256-only`);
+    const sha1 = await webhookTo(client, `${expressUrl}/sha1-only`);
+    const wrong = await webhookTo(client, `${expressUrl}/sha256-wrong`);
+    const tap = await webhookTo(client, `${expressUrl}/tap`);
+    const { event_id } = await emit(client);
+    for (const wh of [plain, sha256, sha1]) expect(await lastAttempt(client, wh.id)).toMatchObject({ status_code: 204 });
+    const refused = await lastAttempt(client, wrong.id);
+    expect(refused).toMatchObject({ status_code: 400 });
+    expect(JSON.parse(refused!.response_body!)).toMatchObject({ error: { code: 'no_matching_signature' } });
+    expect(handled.filter((x) => x.event.id === event_id).map((x) => x.path).sort()).toEqual(['/plain', '/sha1-only', '/sha256-only']);
+
+    // The captured delivery with a tampered body, replayed to the legacy-only receivers.
+    await lastAttempt(client, tap.id);
+    const delivery = captured.find((c) => c.body.toString().includes(event_id))!;
+    const tampered = delivery.body.toString().replace('"job_id":789', '"job_id":788');
+    for (const [path, name] of [['/sha256-only', 'x-signature-256'], ['/sha1-only', 'x-hub-signature']] as const) {
+      const headers = { 'content-type': 'application/json', [name]: delivery.headers[name]! };
+      expect((await fetch(`${expressUrl}${path}`, { method: 'POST', headers, body: delivery.body })).status).toBe(204);
+      const res = await fetch(`${expressUrl}${path}`, { method: 'POST', headers, body: tampered });
+      expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({ error: { code: 'no_matching_signature' } });
+    }
   });
 
   it('a request with no signature headers is 400 missing_headers', async () => {

@@ -1,7 +1,7 @@
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Hooklane, HooklaneError } from '../src/index.js';
+import { Hooklane, HooklaneError, type CallOptions } from '../src/index.js';
 import { closeServer, JOB_DATA, listen, startSdkHarness, type SdkHarness } from './harness.js';
 
 /**
@@ -180,6 +180,56 @@ describe('timeouts and AbortSignal', () => {
     await expect(emitting).rejects.toMatchObject({ name: 'AbortError' });
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(calls).toBe(1);
+  });
+
+  it('every method of the client takes timeoutMs and signal', async () => {
+    // A method that ignored its options would end on this client default instead, named below.
+    const client = new Hooklane({ baseUrl: silentUrl, token: 't', timeoutMs: 3_000, retries: 1 });
+    const event = { event: 'ping' as const, team_id: 1, data: {} };
+    const methods: Record<string, (options: CallOptions) => Promise<unknown>> = {
+      'webhooks.create': (o) => client.webhooks.create({ team_id: 1, url: 'http://example.com', events: ['*'] }, o),
+      'webhooks.get': (o) => client.webhooks.get('wh_x', o),
+      'webhooks.update': (o) => client.webhooks.update('wh_x', { is_active: false }, o),
+      'webhooks.delete': (o) => client.webhooks.delete('wh_x', o),
+      'webhooks.list': (o) => client.webhooks.list({ team_id: 1 }, o).toArray(),
+      'webhooks.test': (o) => client.webhooks.test('wh_x', {}, o),
+      'webhooks.getSecret': (o) => client.webhooks.getSecret('wh_x', o),
+      'webhooks.rotateSecret': (o) => client.webhooks.rotateSecret('wh_x', {}, o),
+      'webhooks.recover': (o) => client.webhooks.recover('wh_x', { since: new Date() }, o),
+      'webhooks.deliveries': (o) => client.webhooks.deliveries('wh_x', {}, o).toArray(),
+      'events.emit': (o) => client.events.emit(event, o),
+      'events.emitBatch': (o) => client.events.emitBatch([event], o),
+      'events.get': (o) => client.events.get('evt_x', o),
+      'events.delete': (o) => client.events.delete('evt_x', o),
+      'deliveries.get': (o) => client.deliveries.get('dlv_x', o),
+      'deliveries.redeliver': (o) => client.deliveries.redeliver('dlv_x', o),
+      'eventTypes.list': (o) => client.eventTypes.list(o),
+      'apiKeys.create': (o) => client.apiKeys.create({ team_id: 1 }, o),
+      'apiKeys.revoke': (o) => client.apiKeys.revoke('key_x', o),
+      'portal.createSession': (o) => client.portal.createSession({ team_id: 1 }, o),
+      'teams.erase': (o) => client.teams.erase(1, o),
+    };
+    const outcome = (call: Promise<unknown>) => {
+      const started = Date.now();
+      return call.then(
+        () => 'answered',
+        (e: { name?: string; code?: string }) => {
+          if (Date.now() - started >= 2_500) return `${e.code ?? e.name} after the client's 3 s default`;
+          return e.name === 'AbortError' ? 'AbortError' : (e.code ?? String(e));
+        },
+      );
+    };
+    const timedOut = await Promise.all(Object.values(methods).map((call) => outcome(call({ timeoutMs: 80 }))));
+    expect(Object.fromEntries(Object.keys(methods).map((name, i) => [name, timedOut[i]]))).toEqual(
+      Object.fromEntries(Object.keys(methods).map((name) => [name, 'timeout'])),
+    );
+    const controller = new AbortController();
+    const pending = Object.values(methods).map((call) => outcome(call({ signal: controller.signal })));
+    setTimeout(() => controller.abort(), 80);
+    const aborted = await Promise.all(pending);
+    expect(Object.fromEntries(Object.keys(methods).map((name, i) => [name, aborted[i]]))).toEqual(
+      Object.fromEntries(Object.keys(methods).map((name) => [name, 'AbortError'])),
+    );
   });
 
   it('a refused connection is a network_error HooklaneError, and emits retry it', async () => {

@@ -3,9 +3,8 @@ import { Hooklane, HooklaneError } from '../src/index.js';
 import { JOB_DATA, startSdkHarness, waitFor, type SdkHarness } from './harness.js';
 
 /**
- * The SDK methods of the three v1.1 routes other branches add (DELETE /v1/events/:id and
- * DELETE /v1/teams/:team_id by "retention", POST /v1/portal-sessions by "portal"), written
- * against the contract. They fail until those routes are merged, and pass after.
+ * The SDK methods of the three v1.1 routes (DELETE /v1/events/:id, DELETE /v1/teams/:team_id,
+ * POST /v1/portal-sessions), against the real API.
  */
 
 let h: SdkHarness;
