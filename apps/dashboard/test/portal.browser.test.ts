@@ -283,6 +283,13 @@ describe('the dashboard in a browser', () => {
     await until(page, async () => (await rows.count()) === 20);
 
     downStatus = 200;
+    // since: an hour ago in the browser's local time (datetime-local), before every one of them.
+    const hourAgo = await page.evaluate(() => {
+      const d = new Date(Date.now() - 3600_000);
+      const pad = (n: number) => String(n).padStart(2, '0');
+      return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+    });
+    await page.getByLabel('since', { exact: true }).fill(hourAgo);
     await page.getByRole('button', { name: 'Recover', exact: true }).click();
     expect(await page.getByTestId('recover-result').textContent()).toBe('21 deliveries queued again.');
     await until(page, async () => received.filter((r) => r.path === '/down').length >= 42);
