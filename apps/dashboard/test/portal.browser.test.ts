@@ -323,6 +323,9 @@ describe('the dashboard in a browser', () => {
   });
 
   it('a read-only session shows no write controls', async () => {
+    // Its own webhook with one delivery, so this test also runs alone (-t read-only).
+    await admin('post', '/v1/webhooks', { team_id: TEAM, url: `${receiver.origin}/readonly`, events: ['create:project'] });
+    await admin('post', '/v1/events', { event: 'create:project', team_id: TEAM, data: { project: { id: 5 } } });
     const { url } = await portalSession({ read_only: true });
     const page = await open(url);
     await page.getByRole('heading', { name: 'Webhooks' }).waitFor();
@@ -334,11 +337,17 @@ describe('the dashboard in a browser', () => {
       return found;
     };
     expect(await visibleWrites()).toEqual([]);
-    await page.getByRole('link', { name: `${receiver.origin}/flaky` }).click();
+    await page.getByRole('link', { name: `${receiver.origin}/readonly` }).click();
     await page.getByRole('heading', { name: 'Deliveries', exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Reveal secret' }).waitFor();
     expect(await visibleWrites()).toEqual([]);
+    await until(page, async () => (await page.getByRole('link', { name: /^dlv_/ }).count()) > 0);
     await page.getByRole('link', { name: /^dlv_/ }).first().click();
     await page.getByRole('heading', { name: 'Attempt log' }).waitFor();
+    expect(await visibleWrites()).toEqual([]);
+    // The form's address typed in by hand: no form, no submit button.
+    await page.goto(`${apiServer.origin}/portal#/webhooks/new`);
+    await page.getByText('This session is read only.').waitFor();
     expect(await visibleWrites()).toEqual([]);
     await page.context().close();
   });
