@@ -35,6 +35,7 @@ let refusedEmbedder: LocalServer;
 let embedUrl = '';
 let teamKey = '';
 let flakyStatus = 500;
+let downStatus = 500;
 /** Every URL and Referer the API saw, to prove the session token never reached it. */
 const seenByApi: string[] = [];
 const received: Array<{ path: string; body: string }> = [];
@@ -90,7 +91,7 @@ beforeAll(async () => {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       received.push({ path: req.url ?? '', body: Buffer.concat(chunks).toString() });
-      const status = req.url === '/flaky' ? flakyStatus : 200;
+      const status = req.url === '/flaky' ? flakyStatus : req.url === '/down' ? downStatus : 200;
       res.writeHead(status, { 'Content-Type': 'text/plain' }).end(status === 200 ? `thanks from ${req.url}` : 'receiver says nope');
     });
   });
@@ -133,6 +134,9 @@ describe('the dashboard in a browser', () => {
       expect({ label, count: await page.getByLabel(label, { exact: true }).count() }).toEqual({ label, count: 1 });
     }
     expect(await page.getByLabel('ordering', { exact: true }).inputValue()).toBe('none');
+    // Event types come from the catalog, each with its description.
+    const option = page.getByLabel('events', { exact: true }).locator('option[value="labeling_job.completed"]');
+    expect(await option.textContent()).toBe('labeling_job.completed — A labeling job was completed (Supervisely).');
     await page.getByLabel('url', { exact: true }).fill(`${receiver.origin}/ok`);
     await page.getByLabel('events', { exact: true }).selectOption(['create:task', 'labeling_job.completed']);
     await page.getByLabel('headers', { exact: true }).fill('X-Team: annotators');
@@ -229,6 +233,71 @@ describe('the dashboard in a browser', () => {
     await page.context().close();
   });
 
+  it('filters the list by is_active, and deletes a webhook only after its confirmation', async () => {
+    const spare = await admin('post', '/v1/webhooks', { team_id: TEAM, url: `${receiver.origin}/spare`, events: ['label.updated'], is_active: false });
+    const { url } = await portalSession();
+    const page = await open(url);
+    const spareLink = page.getByRole('link', { name: `${receiver.origin}/spare` });
+    const okLink = page.getByRole('link', { name: `${receiver.origin}/ok` });
+    await okLink.waitFor();
+    await page.getByLabel('is_active', { exact: true }).selectOption('false');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await okLink.waitFor({ state: 'detached' });
+    expect(await spareLink.count()).toBe(1);
+    expect(await page.getByRole('listitem').filter({ has: spareLink }).textContent()).toContain('inactive');
+
+    await spareLink.click();
+    await page.getByRole('button', { name: 'Delete', exact: true }).click();
+    const dialog = page.getByRole('alertdialog', { name: 'Delete this webhook?' });
+    await dialog.waitFor();
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    expect((await request(api.app).get(`/v1/webhooks/${spare.id}`).set(api.admin)).status).toBe(200);
+
+    await page.getByRole('button', { name: 'Delete', exact: true }).click();
+    await dialog.getByRole('button', { name: 'Delete', exact: true }).click();
+    await page.getByRole('heading', { name: 'Webhooks' }).waitFor();
+    await okLink.waitFor();
+    expect(await spareLink.count()).toBe(0);
+    expect((await request(api.app).get(`/v1/webhooks/${spare.id}`).set(api.admin)).status).toBe(404);
+    await page.context().close();
+  });
+
+  it("pages through a webhook's deliveries and recovers its failed ones since a time", async () => {
+    const hook = await admin('post', '/v1/webhooks', { team_id: TEAM, url: `${receiver.origin}/down`, events: ['delete:task'], retries_count: 0 });
+    const events = Array.from({ length: 21 }, (_, i) => ({ event: 'delete:task', team_id: TEAM, data: { task: { id: 100 + i } } }));
+    await admin('post', '/v1/events/batch', { events });
+    const { url } = await portalSession();
+    const page = await open(url);
+    await page.getByRole('link', { name: `${receiver.origin}/down` }).click();
+    await page.getByLabel('status', { exact: true }).selectOption('failed');
+    const rows = page.getByRole('link', { name: /^dlv_/ });
+    const next = page.getByRole('button', { name: 'Next page' }).last();
+    // 21 failed deliveries: a first page of 20, a second of 1, and back.
+    await until(page, async () => (await rows.count()) === 20 && (await next.isEnabled()));
+    const first = await rows.allTextContents();
+    await next.click();
+    await until(page, async () => (await rows.count()) === 1);
+    expect(first).not.toContain(await rows.first().textContent());
+    await page.getByRole('button', { name: 'Previous page' }).last().click();
+    await until(page, async () => (await rows.count()) === 20);
+
+    downStatus = 200;
+    // since: an hour ago in the browser's local time (datetime-local), before every one of them.
+    const hourAgo = await page.evaluate(() => {
+      const d = new Date(Date.now() - 3600_000);
+      const pad = (n: number) => String(n).padStart(2, '0');
+      return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+    });
+    await page.getByLabel('since', { exact: true }).fill(hourAgo);
+    await page.getByRole('button', { name: 'Recover', exact: true }).click();
+    expect(await page.getByTestId('recover-result').textContent()).toBe('21 deliveries queued again.');
+    await until(page, async () => received.filter((r) => r.path === '/down').length >= 42);
+    const succeeded = (await admin('get', `/v1/webhooks/${hook.id}/deliveries?status=succeeded&limit=50`)).data;
+    expect(succeeded.length).toBeGreaterThanOrEqual(21);
+    await page.context().close();
+  });
+
   it('opens on a portal session from the URL fragment: token out of the address bar and the server, expiry shown', async () => {
     const { url, token } = await portalSession({ expires_in: 1800 });
     expect(url).toBe(`${apiServer.origin}/portal#token=${token}`);
@@ -254,6 +323,9 @@ describe('the dashboard in a browser', () => {
   });
 
   it('a read-only session shows no write controls', async () => {
+    // Its own webhook with one delivery, so this test also runs alone (-t read-only).
+    await admin('post', '/v1/webhooks', { team_id: TEAM, url: `${receiver.origin}/readonly`, events: ['create:project'] });
+    await admin('post', '/v1/events', { event: 'create:project', team_id: TEAM, data: { project: { id: 5 } } });
     const { url } = await portalSession({ read_only: true });
     const page = await open(url);
     await page.getByRole('heading', { name: 'Webhooks' }).waitFor();
@@ -265,11 +337,17 @@ describe('the dashboard in a browser', () => {
       return found;
     };
     expect(await visibleWrites()).toEqual([]);
-    await page.getByRole('link', { name: `${receiver.origin}/flaky` }).click();
+    await page.getByRole('link', { name: `${receiver.origin}/readonly` }).click();
     await page.getByRole('heading', { name: 'Deliveries', exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Reveal secret' }).waitFor();
     expect(await visibleWrites()).toEqual([]);
+    await until(page, async () => (await page.getByRole('link', { name: /^dlv_/ }).count()) > 0);
     await page.getByRole('link', { name: /^dlv_/ }).first().click();
     await page.getByRole('heading', { name: 'Attempt log' }).waitFor();
+    expect(await visibleWrites()).toEqual([]);
+    // The form's address typed in by hand: no form, no submit button.
+    await page.goto(`${apiServer.origin}/portal#/webhooks/new`);
+    await page.getByText('This session is read only.').waitFor();
     expect(await visibleWrites()).toEqual([]);
     await page.context().close();
   });
@@ -290,7 +368,8 @@ describe('the dashboard in a browser', () => {
     });
     await refused.goto(refusedEmbedder.origin);
     // Chromium reports the refusal on the console, naming the directive that refused it.
-    expect(await blocked).toContain(`frame-ancestors 'self' ${allowedEmbedder.origin}". The request has been blocked`);
+    const noRefusal = new Promise<string>((resolve) => setTimeout(() => resolve('no frame-ancestors refusal within 10 s'), 10_000).unref());
+    expect(await Promise.race([blocked, noRefusal])).toContain(`frame-ancestors 'self' ${allowedEmbedder.origin}". The request has been blocked`);
     expect(await refused.frameLocator('#portal').getByRole('heading', { name: 'Webhooks' }).count()).toBe(0);
     await allowed.context().close();
     await refused.context().close();
