@@ -1,3 +1,4 @@
+import type { Pool } from 'pg';
 import type { Child } from '../children/registry.js';
 import type { BenchContext } from '../context.js';
 import { paddedData } from '../context.js';
@@ -117,11 +118,31 @@ export async function runLatency(ctx: BenchContext, workers = 1): Promise<Latenc
 
     // A rate the system sustains first, so the report can tell path latency from queueing.
     const lowRate = await measureAt(ctx, { url, headers, body, processes }, settings.latencyLowRate, settings.latencyLowDurationMs);
+    const mainFrom = new Date();
     const main = await measureAt(ctx, { url, headers, body, processes }, rate, settings.latencyDurationMs);
+    await noteQueueWait(db.pool, mainFrom, `latency ${rate}/s, ${workers} worker(s)`);
     const result: LatencyResult = { ...main, workers, lowRate };
     return result;
   } finally {
     await Promise.allSettled([...started.map((w) => w.stop()), api.stop()]);
     await deletePrefix(settings.redisUrl, prefix);
   }
+}
+
+/**
+ * Where the end-to-end time goes: from the event's created_at (the API's clock as it takes the
+ * request, before its insert) to the first attempt's start is the API's insert and queueing plus
+ * the worker's pickup; the rest is the request's trip to the API and the attempt itself.
+ * Printed only.
+ */
+async function noteQueueWait(pool: Pool, from: Date, label: string): Promise<void> {
+  const { rows } = await pool.query<{ p50: number | null; p99: number | null }>(
+    `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50, percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) AS p99
+       FROM (SELECT extract(epoch FROM a.started_at - e.created_at) * 1000 AS ms
+               FROM attempts a JOIN deliveries d ON d.id = a.delivery_id JOIN events e ON e.id = d.event_id
+              WHERE a.attempt = 1 AND e.created_at >= $1) w`,
+    [from],
+  );
+  const row = rows[0];
+  if (row?.p50 != null && row.p99 != null) note(`${label}: event created_at → attempt start p50 ${row.p50.toFixed(1)} ms, p99 ${row.p99.toFixed(1)} ms`);
 }
