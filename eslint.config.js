@@ -7,4 +7,9 @@ export default [
     files: ['test/**/*.ts', 'scripts/**/*.ts'],
     languageOptions: { parserOptions: { projectService: false, project: './tsconfig.tools.json' } },
   },
+  {
+    // The dashboard's browser tests are typed by their own tsconfig, not the page's.
+    files: ['apps/dashboard/test/**/*.ts'],
+    languageOptions: { parserOptions: { projectService: false, project: './apps/dashboard/tsconfig.test.json', tsconfigRootDir: import.meta.dirname } },
+  },
 ];
