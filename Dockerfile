@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # One image for every role; the command picks it:
 #   node apps/api/dist/main.js      (= npm run start:api, the default)
-#   node apps/worker/dist/main.js   (= npm run start:worker)
+#   node --max-semi-space-size=8 apps/worker/dist/main.js   (= npm run start:worker)
 #   npm run db:migrate
 # e.g. `docker run --rm -e DATABASE_URL=... hooklane npm run db:migrate`.
 # Long-running roles start node directly: `npm run` passes SIGTERM to the shell it spawns,

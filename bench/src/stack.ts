@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { spawnTs, REPO_ROOT, type Child } from './children/registry.js';
@@ -74,14 +74,20 @@ function profileFlags(settings: BenchSettings, options: { name: string; profileR
   return ['--cpu-prof', `--cpu-prof-dir=${dir}`];
 }
 
-/** One delivery worker process, as `npm run start:worker` runs it but from sources. */
+/** The node flags of `npm run start:worker` (root package.json), so the bench runs the worker as operators do. */
+function startWorkerFlags(): string[] {
+  const scripts = (JSON.parse(readFileSync(resolve(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+  return (scripts['start:worker'] ?? '').split(/\s+/).filter((word) => word.startsWith('--'));
+}
+
+/** One delivery worker process, as `npm run start:worker` runs it (bundled, or from sources under tsx). */
 export function startWorker(
   settings: BenchSettings,
   databaseUrl: string,
   queuePrefix: string,
   options: { name: string; profileRunId?: string; env?: Record<string, string> },
 ): Worker {
-  const extraNodeFlags = profileFlags(settings, options);
+  const extraNodeFlags = [...startWorkerFlags(), ...profileFlags(settings, options)];
   const child = spawnTs(options.name, bundles?.worker ?? WORKER_ENTRY, {
     plainJs: bundles !== null,
     extraNodeFlags,

@@ -67,7 +67,7 @@ describe('docker-compose.yml', () => {
     const target = (script: string) => String(scripts[script]).replace(/^exec /, '');
     expect([services.api.command].flat().join(' ')).toBe(target('start:api'));
     expect([services.worker.command].flat().join(' ')).toBe(target('start:worker'));
-    expect(target('start:worker')).toMatch(/^node apps\/worker\/dist\/main\.js$/);
+    expect(target('start:worker')).toMatch(/^node --max-semi-space-size=8 apps\/worker\/dist\/main\.js$/);
     expect(services.api.init).toBe(true);
     expect(services.worker.init).toBe(true);
     expect(services.api.image).toBe(services.worker.image);

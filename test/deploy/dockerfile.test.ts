@@ -81,7 +81,7 @@ describe('Dockerfile', () => {
   it('keeps the start scripts the image relies on', () => {
     const scripts = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts;
     expect(scripts['start:api']).toMatch(/^(exec )?node apps\/api\/dist\/main\.js$/);
-    expect(scripts['start:worker']).toMatch(/^(exec )?node apps\/worker\/dist\/main\.js$/);
+    expect(scripts['start:worker']).toMatch(/^(exec )?node --max-semi-space-size=8 apps\/worker\/dist\/main\.js$/);
     expect(scripts['db:migrate']).toContain('prisma migrate deploy');
   });
 });
