@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import net from 'node:net';
 import request from 'supertest';
 import { startReceiver, type Receiver } from '../../apps/worker/test/receiver.js';
 import { spawnWorker, waitForStart, type WorkerProcess } from '../../apps/worker/test/spawn-worker.js';
 import { startTestApi, type TestApi } from '../support/api.js';
 import { waitUntil } from './chaos-helpers.js';
+import { freePort } from '../support/free-port.js';
 
 /**
  * Chaos 4 (issue 10's collapse, at a small size): a dead webhook (connection refused, 5
@@ -37,15 +37,6 @@ afterAll(async () => {
   await receiver?.close();
   await api?.close();
 });
-
-/** A port nothing listens on: connection refused at once. */
-async function deadPort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 async function createHook(url: string, project: number): Promise<string> {
   const res = await request(api.app)
@@ -85,7 +76,7 @@ async function loadHealthy(from: number, seconds: number): Promise<number> {
 
 describe('a dead webhook with a backlog next to a loaded healthy one', () => {
   it('keeps the healthy webhook flowing and delivers everything', async () => {
-    const deadHook = await createHook(`http://127.0.0.1:${await deadPort()}/dead`, 1);
+    const deadHook = await createHook(`http://127.0.0.1:${await freePort()}/dead`, 1);
     await createHook(`${receiver.origin}/alive`, 2);
     worker = spawnWorker(api.database.url, api.prefix);
     await waitForStart(worker);

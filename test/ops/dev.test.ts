@@ -1,25 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSignatureHeaders } from '@hooklane/core';
 import { describeDelivery, startDevReceiver, type DevReceiver } from '../../scripts/dev-receiver.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { deletePrefix, randomQueuePrefix, TEST_REDIS_URL } from '../support/redis.js';
+import { freePort } from '../support/free-port.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SECRET = 'whsec_ZGV2LXJlY2VpdmVyLXRlc3Qtc2VjcmV0';
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 function signed(body: string, secret = SECRET, extra: Record<string, string> = {}) {
   const headers = buildSignatureHeaders({

@@ -1,14 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:http';
 import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { deletePrefix, randomQueuePrefix, TEST_REDIS_URL } from '../support/redis.js';
+import { freePort } from '../support/free-port.js';
 
 // Issue 12.3: a key revoked through one API process is refused by every other one within a
 // second, also when the other process misses the pub/sub message. Two real API processes.
@@ -19,14 +18,6 @@ const children: ChildProcess[] = [];
 let database: TestDatabase;
 const prefix = randomQueuePrefix('revoke');
 const bases: string[] = [];
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 async function startApi(): Promise<string> {
   const port = await freePort();

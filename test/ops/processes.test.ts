@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { deletePrefix, randomQueuePrefix, TEST_REDIS_URL } from '../support/redis.js';
+import { freePort } from '../support/free-port.js';
 
 // The processes exactly as operators run them (`npm run start:api` / `start:worker`, here
 // from sources through tsx): real ports, real signals, real logs on stdout.
@@ -24,15 +25,6 @@ interface Proc {
   child: ChildProcess;
   output: () => string;
   exited: Promise<number | null>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 function startProcess(entry: string, env: Record<string, string>): Proc {

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { deletePrefix, randomQueuePrefix, TEST_REDIS_URL } from '../support/redis.js';
+import { freePort } from '../support/free-port.js';
 
 // Issue 12, as wired in the entry points (apps/api/src/main.ts, apps/worker/src/main.ts), not
 // only in the modules they call: the API's 30 s slow-client limit at its default, and
@@ -23,14 +23,6 @@ const prefix = randomQueuePrefix('secprocs');
 let apiPort: number;
 let apiMetricsPort: number;
 let workerMetricsPort: number;
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 function start(entry: string, env: Record<string, string>): void {
   const { NODE_OPTIONS: _ignored, ...parentEnv } = process.env;

@@ -54,16 +54,9 @@ export interface RedisServerOptions {
 
 const HOST = '127.0.0.1';
 
-/** A port nobody listens on right now (the kernel's pick for port 0). */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  server.listen(0, HOST);
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
-}
+import { freePort } from './free-port.js';
+
+export { freePort };
 
 /** Sends one inline command over a raw socket and returns the first reply line. */
 export async function redisCommand(port: number, command: string, timeoutMs = 1000): Promise<string> {
