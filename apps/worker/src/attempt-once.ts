@@ -7,6 +7,14 @@ import type { DeliveryContext } from './process-delivery.js';
 import { recordAttemptOutcome } from './record-attempt.js';
 import { attemptError, decideAfterAttempt, type AttemptVerdict } from './retry-decision.js';
 
+/** An attempt whose HTTP exchange has ended, with what it means for the delivery, not yet recorded. */
+export interface SentAttempt {
+  record: DeliveryForAttempt;
+  attempt: number;
+  result: HttpAttemptResult;
+  verdict: AttemptVerdict;
+}
+
 /**
  * One HTTP attempt, recorded, then its consequence: the next attempt queued as a delayed job
  * (it joins the webhook's line when due), the metrics and the attempt log line, and the
@@ -14,10 +22,19 @@ import { attemptError, decideAfterAttempt, type AttemptVerdict } from './retry-d
  * for the caller to put in the webhook's line as it frees the slot.
  */
 export async function attemptOnce(ctx: DeliveryContext, record: DeliveryForAttempt, attempt: number): Promise<WokenDelivery[]> {
+  return recordSentAttempt(ctx, await sendAttempt(ctx, record, attempt));
+}
+
+/** The HTTP exchange of one attempt and its verdict. */
+export async function sendAttempt(ctx: DeliveryContext, record: DeliveryForAttempt, attempt: number): Promise<SentAttempt> {
   const request = buildDeliveryRequest(record, attempt, new Date());
   const result = await ctx.http.send(request);
-  const verdict = decideAfterAttempt(record, attempt, result);
+  return { record, attempt, result, verdict: decideAfterAttempt(record, attempt, result) };
+}
 
+/** `attemptOnce` after the exchange: the record and everything that follows from it. */
+export async function recordSentAttempt(ctx: DeliveryContext, sent: SentAttempt): Promise<WokenDelivery[]> {
+  const { record, attempt, result, verdict } = sent;
   const { recorded, woken } = await recordAttemptOutcome(ctx.recorder, record, attempt, result, verdict);
   if (!recorded) {
     ctx.logger.info(recordFields(record, attempt), 'attempt already recorded by another worker');

@@ -20,6 +20,7 @@ export function createPartitionLines(options: { redis: RedisClient; queues: Deli
   const routed: WebhookLine = {
     start: (webhookId, entry, leased) => of(webhookId).start(webhookId, entry, leased),
     release: (webhookId, entry, then) => of(webhookId).release(webhookId, entry, then),
+    settle: (webhookId, entry) => of(webhookId).settle(webhookId, entry),
     putBack: (webhookId, entry, backoffMs) => of(webhookId).putBack(webhookId, entry, backoffMs),
     renew: (webhookId, entry) => of(webhookId).renew(webhookId, entry),
     reserveStart: (webhookId, entry, rateLimit, confirm) => of(webhookId).reserveStart(webhookId, entry, rateLimit, confirm),

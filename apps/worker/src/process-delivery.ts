@@ -14,7 +14,7 @@ import type { Logger } from 'pino';
 import type { DeliveryPolicies } from './attempt-policies.js';
 import type { DatabaseOutage } from './database-outage.js';
 import type { HttpClient } from './deliver.js';
-import { attemptOnce } from './attempt-once.js';
+import { attemptOnce, recordSentAttempt, sendAttempt, type SentAttempt } from './attempt-once.js';
 import { attemptRateLimit, type FailingThrottle } from './failing-throttle.js';
 import type { WorkerMetrics } from './metrics.js';
 import type { WebhookLine } from './webhook-line.js';
@@ -84,12 +84,26 @@ export function createDeliveryProcessor(ctx: DeliveryContext) {
     if (!started.go) return;
 
     let turn: Turn | undefined = { webhookId, entry, record };
-    for (let handoffs = 0; turn; handoffs++) {
-      const granted = await runTurn(ctx, turn);
-      const keep = handoffs < MAX_HANDOFFS && !ctx.stopping() && granted.length > 0;
-      await ctx.line.queueGranted(turn.webhookId, keep ? granted.slice(1) : granted);
-      turn = keep ? { webhookId: turn.webhookId, entry: granted[0]! } : undefined;
+    // The previous turn's record, still being written while this turn runs.
+    let recording: Promise<void> = Promise.resolve();
+    let recordFailure: { error: unknown } | undefined;
+    try {
+      for (let handoffs = 0; turn; handoffs++) {
+        const end = await runTurn(ctx, turn);
+        // At most one record behind: a slow database slows the handoffs instead of piling up writes.
+        await recording;
+        recording = end.recorded.catch((error: unknown) => {
+          recordFailure ??= { error };
+        });
+        const keep = handoffs < MAX_HANDOFFS && !ctx.stopping() && recordFailure === undefined && end.granted.length > 0;
+        await ctx.line.queueGranted(turn.webhookId, keep ? end.granted.slice(1) : end.granted);
+        turn = keep ? { webhookId: turn.webhookId, entry: end.granted[0]! } : undefined;
+      }
+    } finally {
+      await recording;
     }
+    // A record that failed without a database outage fails the job, as it would have inline.
+    if (recordFailure) throw recordFailure.error;
   };
 }
 
@@ -116,53 +130,103 @@ async function runTestPing(ctx: DeliveryContext, job: DeliveryJob, token?: strin
   }
 }
 
-/** One attempt while holding the slot; returns the entries its freed slot was granted to. */
-async function runTurn(ctx: DeliveryContext, turn: Turn): Promise<string[]> {
+interface TurnEnd {
+  /** Entries granted the slot this turn freed, head of the line first. */
+  granted: string[];
+  /** The attempt's record and the entry's release, which may still be running once the slot is freed. */
+  recorded: Promise<void>;
+}
+
+const NOTHING_LEFT: Promise<void> = Promise.resolve();
+
+/**
+ * One attempt while holding the slot. The slot is freed as soon as the HTTP exchange ends
+ * (`settle`), so its next holder loads and sends while this attempt is recorded: a webhook at
+ * its cap keeps that many exchanges in flight, not that many exchanges and writes.
+ */
+async function runTurn(ctx: DeliveryContext, turn: Turn): Promise<TurnEnd> {
   const { webhookId, entry } = turn;
   const renewal = setInterval(() => {
     void ctx.line.renew(webhookId, entry).catch(() => undefined);
   }, Math.floor(LEASE_MS / 3));
   renewal.unref();
-  let woken: WokenDelivery[];
+  const stopRenewal = () => clearInterval(renewal);
+  let outcome: TurnOutcome;
   try {
-    woken = await attemptTurn(ctx, turn);
+    outcome = await attemptTurn(ctx, turn);
   } catch (err) {
-    clearInterval(renewal);
-    if (!(await ctx.outage?.explains(err))) {
-      // Not an outage: the job fails loudly; the row stays pending and the sweeper queues it again.
-      await ctx.line.release(webhookId, entry).then((granted) => ctx.line.queueGranted(webhookId, granted));
-      throw err;
-    }
-    // Not the delivery's fault: the same attempt waits at the head of its line for PostgreSQL.
-    ctx.logger.warn(parseFields(entry), 'delivery handed back: PostgreSQL unreachable');
-    await ctx.line.putBack(webhookId, entry, OUTAGE_RETRY_MS + Math.round(Math.random() * OUTAGE_RETRY_MS));
-    return [];
+    stopRenewal();
+    await handBack(ctx, turn, err);
+    return { granted: [], recorded: NOTHING_LEFT };
   }
-  clearInterval(renewal);
-  // The next of its fifo line (committed due: if this call fails, the sweeper queues it) joins
-  // the webhook's line as the slot frees, so a lone line goes on here by handoff.
-  return ctx.line.release(webhookId, entry, woken.map((w) => lineEntry(w.id, w.attempt)));
+  if (outcome.sent === undefined) {
+    stopRenewal();
+    // The next of its fifo line (committed due: if this call fails, the sweeper queues it) joins
+    // the webhook's line as the slot frees, so a lone line goes on here by handoff.
+    const granted = await ctx.line.release(webhookId, entry, outcome.woken.map((w) => lineEntry(w.id, w.attempt)));
+    return { granted, recorded: NOTHING_LEFT };
+  }
+  const recordAndRelease = () => recordTurn(ctx, turn, outcome.sent!).finally(stopRenewal);
+  let granted: string[];
+  try {
+    granted = await ctx.line.settle(webhookId, entry);
+  } catch {
+    // The slot stays held until the release after the record, as if settling did not exist.
+    await recordAndRelease();
+    return { granted: [], recorded: NOTHING_LEFT };
+  }
+  return { granted, recorded: recordAndRelease() };
 }
 
-/** The attempt of one turn, when it may be made; returns the fifo deliveries its end woke. */
-async function attemptTurn(ctx: DeliveryContext, turn: Turn): Promise<WokenDelivery[]> {
+/** The record of a sent attempt, then the entry leaves Redis (slots it frees are queued). */
+async function recordTurn(ctx: DeliveryContext, turn: Turn, sent: SentAttempt): Promise<void> {
+  try {
+    await recordSentAttempt(ctx, sent);
+    await ctx.line.queueGranted(turn.webhookId, await ctx.line.release(turn.webhookId, turn.entry));
+  } catch (err) {
+    await handBack(ctx, turn, err);
+  }
+}
+
+/**
+ * A turn that threw: during a PostgreSQL outage the same attempt waits at the head of its line;
+ * any other error fails the job loudly, the row stays pending and the sweeper queues it again.
+ */
+async function handBack(ctx: DeliveryContext, turn: Turn, err: unknown): Promise<void> {
+  const { webhookId, entry } = turn;
+  if (!(await ctx.outage?.explains(err))) {
+    await ctx.line.release(webhookId, entry).then((granted) => ctx.line.queueGranted(webhookId, granted));
+    throw err;
+  }
+  ctx.logger.warn(parseFields(entry), 'delivery handed back: PostgreSQL unreachable');
+  await ctx.line.putBack(webhookId, entry, OUTAGE_RETRY_MS + Math.round(Math.random() * OUTAGE_RETRY_MS));
+}
+
+/** What a turn came to: an attempt sent and still to record, or an end already written (fifo deliveries wake the next of their line). */
+type TurnOutcome = { sent: SentAttempt; woken?: undefined } | { sent?: undefined; woken: WokenDelivery[] };
+
+/**
+ * The attempt of one turn, when it may be made. A fifo delivery is recorded here, before its
+ * slot is freed, so the delivery its end wakes can take that slot by handoff.
+ */
+async function attemptTurn(ctx: DeliveryContext, turn: Turn): Promise<TurnOutcome> {
   const { deliveryId, attempt } = parseLineEntry(turn.entry);
   const record = turn.record ?? (await ctx.loader.load(deliveryId));
   if (!record) {
     ctx.logger.warn({ delivery_id: deliveryId, attempt }, 'job for an unknown delivery ignored');
-    return [];
+    return { woken: [] };
   }
-  if (record.delivery.status !== 'pending' || record.delivery.attempts + 1 !== attempt) return [];
+  if (record.delivery.status !== 'pending' || record.delivery.attempts + 1 !== attempt) return { woken: [] };
   const fields = { event_id: record.event.id, webhook_id: record.webhook.id, delivery_id: deliveryId, attempt };
   if (record.webhook.deletedAt !== null || !record.webhook.isActive) {
     const { cancelled, woken } = await cancelDelivery(ctx, record);
     if (cancelled) ctx.logger.info(fields, 'delivery cancelled: webhook deleted or inactive');
-    return woken;
+    return { woken };
   }
   // Its fifo line has an earlier delivery not yet ended: back to waiting, to be woken in turn.
   if (record.delivery.line?.blocked && (await parkIfBlocked(ctx.db, deliveryId))) {
     ctx.logger.info(fields, 'delivery waits for the one before it in its line');
-    return [];
+    return { woken: [] };
   }
   const rateLimit = attemptRateLimit(record.webhook, ctx.failingThrottle, Date.now());
   if (rateLimit !== null) {
@@ -173,7 +237,8 @@ async function attemptTurn(ctx: DeliveryContext, turn: Turn): Promise<WokenDeliv
       waitMs = await ctx.line.reserveStart(turn.webhookId, turn.entry, rateLimit, true);
     }
   }
-  return attemptOnce(ctx, record, attempt);
+  if (record.delivery.line !== null) return { woken: await attemptOnce(ctx, record, attempt) };
+  return { sent: await sendAttempt(ctx, record, attempt) };
 }
 
 /** Ends a delivery without an attempt; one in a fifo line lets the next of its line go. */

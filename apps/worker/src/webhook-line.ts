@@ -30,9 +30,15 @@ export interface WebhookLine {
    * `then`: entries of the same webhook to join the tail of its line first (woken fifo deliveries).
    */
   release(webhookId: string, entry: string, then?: readonly string[]): Promise<string[]>;
+  /**
+   * The attempt's HTTP exchange has ended: frees the slot now and returns the entries granted it,
+   * as `release` does, while Redis keeps the entry (under a lease) until `release` after its
+   * record is written. A slot is then held for the exchange, not for the database's write.
+   */
+  settle(webhookId: string, entry: string): Promise<string[]>;
   /** Frees the slot and puts the entry back at the head of the line, looked at again after `backoffMs`. */
   putBack(webhookId: string, entry: string, backoffMs: number): Promise<void>;
-  /** Extends a lease for a long attempt; false when it had lapsed. */
+  /** Extends a lease for a long attempt (or a long record); false when it had lapsed. */
   renew(webhookId: string, entry: string): Promise<boolean>;
   /**
    * The earliest moment this attempt may start under `rateLimit` per second, reserved: ms to
@@ -70,7 +76,7 @@ export function createWebhookLine(options: WebhookLineOptions): WebhookLine {
   const shared = spaceKeys(space);
   const keys = (webhookId: string) => {
     const k = webhookLineKeys(space, webhookId);
-    return [k.line, k.slots, k.known, shared.due, webhookId, leaseMs, cap] as const;
+    return [k.line, k.slots, k.known, shared.due, k.settling, webhookId, leaseMs, cap] as const;
   };
 
   return {
@@ -80,6 +86,9 @@ export function createWebhookLine(options: WebhookLineOptions): WebhookLine {
     },
     async release(webhookId, entry, then = []) {
       return (await client.hooklaneLineRelease(...keys(webhookId), entry, 'done', 0, ...then)) as string[];
+    },
+    async settle(webhookId, entry) {
+      return (await client.hooklaneLineSettle(...keys(webhookId), entry)) as string[];
     },
     async putBack(webhookId, entry, backoffMs) {
       await client.hooklaneLineRelease(...keys(webhookId), entry, 'back', backoffMs);

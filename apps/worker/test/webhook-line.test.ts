@@ -75,6 +75,33 @@ describe('webhook line', () => {
     expect(await line.pump('wh_c')).toEqual(['dlv_c_1:1']);
   });
 
+  it('hands the slot on when the exchange ends and keeps the entry until its record is written', async () => {
+    const line = lineOf(1);
+    expect((await line.start('wh_e', 'dlv_e_0:1', false)).go).toBe(true);
+    expect((await line.start('wh_e', 'dlv_e_1:1', false)).go).toBe(false);
+    expect(await line.settle('wh_e', 'dlv_e_0:1')).toEqual(['dlv_e_1:1']);
+    // Still held while it is recorded: the sweeper leaves it alone, a late job for it does nothing,
+    // and queueing it again adds nothing to the line.
+    expect(await line.holds('wh_e', ['dlv_e_0:1'])).toEqual([true]);
+    expect((await line.start('wh_e', 'dlv_e_0:1', true)).go).toBe(false);
+    expect((await line.start('wh_e', 'dlv_e_0:1', false)).go).toBe(false);
+    expect(await redis.llen(`${prefix}:deliveries:wh:wh_e:line`)).toBe(0);
+    // Recorded: it leaves, and the slot it no longer held is not granted twice.
+    expect(await line.release('wh_e', 'dlv_e_0:1')).toEqual([]);
+    expect(await line.holds('wh_e', ['dlv_e_0:1'])).toEqual([false]);
+    expect(await line.release('wh_e', 'dlv_e_1:1')).toEqual([]);
+  });
+
+  it('gives back an entry whose worker died between the exchange and the record', async () => {
+    const line = lineOf(1, 1_000);
+    expect((await line.start('wh_f', 'dlv_f_0:1', false)).go).toBe(true);
+    expect(await line.settle('wh_f', 'dlv_f_0:1')).toEqual([]);
+    expect(await line.renew('wh_f', 'dlv_f_0:1')).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    expect(await line.dueWebhooks(10)).toContain('wh_f');
+    expect(await line.pump('wh_f')).toEqual(['dlv_f_0:1']);
+  });
+
   it('reserves rate-limited starts so that no second holds more than the limit', async () => {
     const line = lineOf(10);
     const waits = [];

@@ -17,6 +17,12 @@ export interface WebhookLineKeys {
   known: string;
   /** ZSET sliding log of attempt start times reserved under the webhook's rate_limit. */
   rate: string;
+  /**
+   * ZSET of entries whose HTTP exchange has ended and whose attempt is being recorded, scored
+   * by lease expiry: their slot is already someone else's, but Redis still holds them (in
+   * `known`) until the record is written, and a worker killed meanwhile gives them back.
+   */
+  settling: string;
 }
 
 export interface SpaceKeys {
@@ -30,7 +36,13 @@ export interface SpaceKeys {
 
 export function webhookLineKeys(space: string, webhookId: string): WebhookLineKeys {
   const base = `${space}:wh:${webhookId}`;
-  return { line: `${base}:line`, slots: `${base}:slots`, known: `${base}:known`, rate: `${base}:rate` };
+  return {
+    line: `${base}:line`,
+    slots: `${base}:slots`,
+    known: `${base}:known`,
+    rate: `${base}:rate`,
+    settling: `${base}:settling`,
+  };
 }
 
 export function spaceKeys(space: string): SpaceKeys {

@@ -5,24 +5,29 @@ import type { RedisClient } from './connection.js';
  * `defineCommand` (EVALSHA, reloaded by ioredis after a Redis restart). Each call is one
  * round trip and a handful of O(1)/O(log n) commands: nothing here scans a line.
  *
- * Webhook scripts take KEYS line, slots, known, due and ARGV webhookId, leaseMs, cap first.
+ * Webhook scripts take KEYS line, slots, known, due, settling and ARGV webhookId, leaseMs, cap first.
  * Time is Redis's (TIME), so workers with drifting clocks agree on lease expiry.
  */
 
 const PRELUDE = `
-local line, slots, known, due = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local line, slots, known, due, settling = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local webhookId, leaseMs, cap = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 
 -- Leases nobody renewed (a killed worker): back to the head of the line, oldest first.
-local function reclaim()
-  local lapsed = redis.call('ZRANGEBYSCORE', slots, '-inf', now, 'LIMIT', 0, 100)
+local function reclaimFrom(set)
+  local lapsed = redis.call('ZRANGEBYSCORE', set, '-inf', now, 'LIMIT', 0, 100)
   if #lapsed == 0 then return end
-  redis.call('ZREM', slots, unpack(lapsed))
+  redis.call('ZREM', set, unpack(lapsed))
   local reversed = {}
   for i = #lapsed, 1, -1 do reversed[#reversed + 1] = lapsed[i] end
   redis.call('LPUSH', line, unpack(reversed))
+end
+
+local function reclaim()
+  reclaimFrom(settling)
+  reclaimFrom(slots)
 end
 
 -- Free slots go to the head of the line; each granted entry holds a lease.
@@ -42,9 +47,9 @@ local function grant()
 end
 `;
 
-/** KEYS +capKey; ARGV +entries... → entries granted a slot (to be queued as leased jobs). New entries join the tail; known ones are skipped. */
+/** KEYS +capKey (6th); ARGV +entries... → entries granted a slot (to be queued as leased jobs). New entries join the tail; known ones are skipped. */
 const ADMIT = `${PRELUDE}
-local published = redis.call('GET', KEYS[5])
+local published = redis.call('GET', KEYS[6])
 if published then cap = tonumber(published) end
 local entries = {}
 for i = 4, #ARGV do entries[#entries + 1] = ARGV[i] end
@@ -94,16 +99,22 @@ return reply
  * entries (the next deliveries of fifo lines this one held, woken by its end) join the tail
  * of the line unless Redis holds them already, and the freed slot goes to the head of the
  * line (returned: the caller runs the first itself, a handoff, and queues the rest). So a
- * lone fifo line goes on in the same worker without a trip through the queue. mode 'back':
- * the entry returns to the head of the line (a database outage) and the line is looked at
- * again after backoffMs; nothing is granted now.
+ * lone fifo line goes on in the same worker without a trip through the queue. An entry that
+ * was settling (its slot went on when its exchange ended) just leaves. mode 'back': the entry
+ * returns to the head of the line (a database outage) and the line is looked at again after
+ * backoffMs; nothing is granted now.
  */
 const RELEASE = `${PRELUDE}
 local entry, mode = ARGV[4], ARGV[5]
+local wasSettling = redis.call('ZREM', settling, entry)
+if mode == 'done' and wasSettling == 1 then
+  redis.call('SREM', known, entry)
+  return grant()
+end
 reclaim()
-local removed = redis.call('ZREM', slots, entry)
+local removed = redis.call('ZREM', slots, entry) + wasSettling
 if mode == 'back' then
-  if removed == 1 then redis.call('LPUSH', line, entry) end
+  if removed >= 1 then redis.call('LPUSH', line, entry) end
   redis.call('ZADD', due, now + tonumber(ARGV[6]), webhookId)
   return {}
 end
@@ -114,20 +125,45 @@ end
 return grant()
 `;
 
-/** ARGV +entry: renews a lease that is still held → 1, or 0 when it lapsed. */
+/**
+ * ARGV +entry: the attempt's HTTP exchange has ended, its record is still to be written. The
+ * slot goes to the head of the line now (returned, as by RELEASE) and the entry waits in
+ * `settling` under a fresh lease until RELEASE 'done' after the write: the cap counts
+ * exchanges in flight, and an entry never leaves Redis before PostgreSQL has its outcome,
+ * so the sweeper cannot take it for lost and a killed worker's entry comes back.
+ */
+const SETTLE = `${PRELUDE}
+local entry = ARGV[4]
+reclaim()
+if redis.call('ZREM', slots, entry) == 1 then
+  redis.call('ZADD', settling, now + leaseMs, entry)
+  redis.call('ZADD', due, 'LT', now + leaseMs, webhookId)
+end
+return grant()
+`;
+
+/** ARGV +entry: renews a lease that is still held (in flight or settling) → 1, or 0 when it lapsed. */
 const RENEW = `${PRELUDE}
-if not redis.call('ZSCORE', slots, ARGV[4]) then return 0 end
-redis.call('ZADD', slots, now + leaseMs, ARGV[4])
-return 1
+for _, set in ipairs({slots, settling}) do
+  if redis.call('ZSCORE', set, ARGV[4]) then
+    redis.call('ZADD', set, now + leaseMs, ARGV[4])
+    return 1
+  end
+end
+return 0
 `;
 
 /** The reaper's look at a webhook that is due: reclaim, grant, and when to look again. */
 const PUMP = `${PRELUDE}
 reclaim()
 local granted = grant()
-local first = redis.call('ZRANGE', slots, 0, 0, 'WITHSCORES')
-if first[2] then
-  redis.call('ZADD', due, tonumber(first[2]), webhookId)
+local earliest = nil
+for _, set in ipairs({slots, settling}) do
+  local first = redis.call('ZRANGE', set, 0, 0, 'WITHSCORES')
+  if first[2] and (earliest == nil or tonumber(first[2]) < earliest) then earliest = tonumber(first[2]) end
+end
+if earliest then
+  redis.call('ZADD', due, earliest, webhookId)
 else
   redis.call('ZREM', due, webhookId)
 end
@@ -169,11 +205,12 @@ return at - now
 `;
 
 const COMMANDS = {
-  hooklaneLineAdmit: { numberOfKeys: 5, lua: ADMIT },
-  hooklaneLineStart: { numberOfKeys: 4, lua: START },
-  hooklaneLineRelease: { numberOfKeys: 4, lua: RELEASE },
-  hooklaneLineRenew: { numberOfKeys: 4, lua: RENEW },
-  hooklaneLinePump: { numberOfKeys: 4, lua: PUMP },
+  hooklaneLineAdmit: { numberOfKeys: 6, lua: ADMIT },
+  hooklaneLineStart: { numberOfKeys: 5, lua: START },
+  hooklaneLineRelease: { numberOfKeys: 5, lua: RELEASE },
+  hooklaneLineSettle: { numberOfKeys: 5, lua: SETTLE },
+  hooklaneLineRenew: { numberOfKeys: 5, lua: RENEW },
+  hooklaneLinePump: { numberOfKeys: 5, lua: PUMP },
   hooklaneRateReserve: { numberOfKeys: 1, lua: RESERVE },
 } as const;
 

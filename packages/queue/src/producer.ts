@@ -108,7 +108,7 @@ export async function enqueueDeliveries(queue: DeliveryQueue, items: DeliveryToE
       for (let i = 0; i < entries.length; i += ADMIT_CHUNK) {
         const chunk = entries.slice(i, i + ADMIT_CHUNK);
         calls.push(
-          (client.hooklaneLineAdmit(k.line, k.slots, k.known, due, cap, webhookId, LEASE_MS, DEFAULT_LINE_CAP, ...chunk) as Promise<string[]>).then(
+          (client.hooklaneLineAdmit(k.line, k.slots, k.known, due, k.settling, cap, webhookId, LEASE_MS, DEFAULT_LINE_CAP, ...chunk) as Promise<string[]>).then(
             (granted) => {
               for (const entry of granted) jobs.push(leasedJob(entry, webhookId));
             },
