@@ -166,7 +166,8 @@ async function runTurn(ctx: DeliveryContext, turn: Turn): Promise<TurnEnd> {
     const granted = await ctx.line.release(webhookId, entry, outcome.woken.map((w) => lineEntry(w.id, w.attempt)));
     return { granted, recorded: NOTHING_LEFT };
   }
-  const recordAndRelease = () => recordTurn(ctx, turn, outcome.sent!).finally(stopRenewal);
+  const { sent } = outcome;
+  const recordAndRelease = () => recordTurn(ctx, turn, sent).finally(stopRenewal);
   let granted: string[];
   try {
     granted = await ctx.line.settle(webhookId, entry);

@@ -86,10 +86,12 @@ describe('webhook line', () => {
     expect((await line.start('wh_e', 'dlv_e_0:1', true)).go).toBe(false);
     expect((await line.start('wh_e', 'dlv_e_0:1', false)).go).toBe(false);
     expect(await redis.llen(`${prefix}:deliveries:wh:wh_e:line`)).toBe(0);
-    // Recorded: it leaves, and the slot it no longer held is not granted twice.
+    // Even with a slot free and nobody waiting, it is not sent again.
+    expect(await line.release('wh_e', 'dlv_e_1:1')).toEqual([]);
+    expect((await line.start('wh_e', 'dlv_e_0:1', false)).go).toBe(false);
+    // Recorded: it leaves Redis.
     expect(await line.release('wh_e', 'dlv_e_0:1')).toEqual([]);
     expect(await line.holds('wh_e', ['dlv_e_0:1'])).toEqual([false]);
-    expect(await line.release('wh_e', 'dlv_e_1:1')).toEqual([]);
   });
 
   it('gives back an entry whose worker died between the exchange and the record', async () => {

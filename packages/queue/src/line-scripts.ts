@@ -81,7 +81,8 @@ if redis.call('ZSCORE', slots, entry) then
   redis.call('ZADD', slots, now + leaseMs, entry)
   return {1}
 end
-if leased then return {0} end
+-- Sent already, its record being written: nothing to run (this job is a late duplicate).
+if leased or redis.call('ZSCORE', settling, entry) then return {0} end
 if redis.call('LLEN', line) == 0 and redis.call('ZCARD', slots) < cap then
   redis.call('ZADD', slots, now + leaseMs, entry)
   redis.call('SADD', known, entry)
