@@ -69,7 +69,7 @@ describe('MAX_IN_FLIGHT_PER_WEBHOOK', () => {
     const attempts = await env.db.attempt.groupBy({ by: ['deliveryId'], where: { deliveryId: { in: ids } }, _count: true });
     expect(attempts).toHaveLength(DELIVERIES);
     for (const a of attempts) expect(a._count).toBe(1);
-    // Nothing left waiting in line or holding a slot (the last slots are freed just after recording).
+    // Nothing left waiting in line or holding a slot (the last slots are freed as their exchanges end).
     const lineKeys = webhookLineKeys(lineSpace(env.queue), seeded[0]!.webhookId);
     await eventually(
       async () =>
