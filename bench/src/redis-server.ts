@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import net from 'node:net';
 import { Redis } from 'ioredis';
+import { freePort } from './children/http-wait.js';
 
 /**
  * The bench's own redis-server on a free port: INFO commandstats and Redis CPU must count
@@ -11,16 +11,6 @@ import { Redis } from 'ioredis';
 export interface BenchRedis {
   url: string;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
 }
 
 export async function startBenchRedis(): Promise<BenchRedis> {

@@ -135,7 +135,8 @@ return grant()
  */
 const SETTLE = `${PRELUDE}
 local entry = ARGV[4]
-reclaim()
+-- No reclaim here (it runs once per delivery in a handoff run): the reaper's pass and every
+-- other script still give lapsed leases back, within the reaper's 1 s tick.
 if redis.call('ZREM', slots, entry) == 1 then
   redis.call('ZADD', settling, now + leaseMs, entry)
   redis.call('ZADD', due, 'LT', now + leaseMs, webhookId)
