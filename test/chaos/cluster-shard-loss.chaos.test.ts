@@ -115,6 +115,8 @@ describe('Redis Cluster: a master shard killed and restarted empty', () => {
     expect(lost).toEqual([]);
 
     for (const w of workers) w.child.kill('SIGTERM');
-    expect(await Promise.all(workers.map((w) => w.exited))).toEqual([0, 0]);
+    const codes = await Promise.all(workers.map((w) => w.exited));
+    for (const [i, code] of codes.entries()) if (code !== 0) console.log(`worker ${i} exited ${code}:\n${workers[i]!.output().slice(-4000)}`);
+    expect(codes).toEqual([0, 0]);
   }, 175_000);
 });

@@ -8,7 +8,9 @@ import { waitUntil } from './chaos-helpers.js';
 /**
  * Chaos 1: a worker is SIGKILLed in the middle of a 2,000-event run. The promise: nothing is
  * lost (every delivery ends `succeeded` and the receiver saw every one), and the price is at
- * most a duplicate per attempt the killed worker had in flight (its concurrency).
+ * most a duplicate per attempt the killed worker had not recorded yet. A job frees its slot at
+ * the exchange's end and sends its next delivery while the last one is written, so each of its
+ * jobs may hold two: one on the wire, one answered but not yet recorded.
  */
 
 const TEAM = 41;
@@ -16,6 +18,7 @@ const EVENTS = 2_000;
 const BATCH = 1_000;
 const KILLED_CONCURRENCY = 20;
 const KILL_AFTER_RECEIVED = 500;
+const DUPLICATE_LIMIT = 2 * KILLED_CONCURRENCY;
 
 let api: TestApi;
 let receiver: Receiver;
@@ -46,7 +49,7 @@ function countDeliveries(): Map<string, number> {
 }
 
 describe('a worker killed mid-run', () => {
-  it('loses nothing and duplicates at most what it had in flight', async () => {
+  it('loses nothing and duplicates at most what it had not recorded', async () => {
     const hook = await request(api.app)
       .post('/v1/webhooks')
       .set(api.admin)
@@ -97,12 +100,12 @@ describe('a worker killed mid-run', () => {
     const lost = deliveries.filter((d) => d.status !== 'succeeded' || !seen.has(d.id));
     const duplicated = [...seen.values()].reduce((sum, n) => sum + (n - 1), 0);
     console.log(
-      `worker-kill: events ${EVENTS}, deliveries ${deliveries.length}, killed after ${receivedAtKill} received, lost ${lost.length}, duplicated ${duplicated} (limit ${KILLED_CONCURRENCY}), all succeeded in ${elapsedMs} ms`,
+      `worker-kill: events ${EVENTS}, deliveries ${deliveries.length}, killed after ${receivedAtKill} received, lost ${lost.length}, duplicated ${duplicated} (limit ${DUPLICATE_LIMIT}), all succeeded in ${elapsedMs} ms`,
     );
 
     expect(deliveries).toHaveLength(EVENTS);
     expect(lost).toEqual([]);
-    expect(duplicated).toBeLessThanOrEqual(KILLED_CONCURRENCY);
+    expect(duplicated).toBeLessThanOrEqual(DUPLICATE_LIMIT);
     // One recorded attempt each: a duplicate is a repeat of the same attempt, never a second one on record.
     expect(deliveries.every((d) => d.attempts === 1)).toBe(true);
 

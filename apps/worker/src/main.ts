@@ -50,7 +50,8 @@ async function shutdown(signal: string): Promise<void> {
     logger.warn('shutdown took too long: exiting');
     process.exit(0);
   }, config.shutdownGraceMs + FORCED_EXIT_EXTRA_MS).unref();
-  await running.close();
+  // A close that fails (Redis gone mid-drain) leaves its jobs to their lapsing locks, as a timeout does.
+  await running.close().catch((err: unknown) => logger.error({ err: { message: (err as Error).message } }, 'worker close failed: jobs left to be taken over'));
   await Promise.allSettled([retention.close(), metricsServer.close(), queues.close(), db.$disconnect()]);
   redis.disconnect();
   logger.info('worker stopped');

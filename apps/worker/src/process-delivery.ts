@@ -85,22 +85,20 @@ export function createDeliveryProcessor(ctx: DeliveryContext) {
 
     let turn: Turn | undefined = { webhookId, entry, record };
     // The previous turn's record, still being written while this turn runs.
-    let recording: Promise<void> = Promise.resolve();
-    let recordFailure: { error: unknown } | undefined;
+    let recording: Promise<RecordFailure | undefined> = NOTHING_LEFT;
+    let recordFailure: RecordFailure | undefined;
     try {
       for (let handoffs = 0; turn; handoffs++) {
         const end = await runTurn(ctx, turn);
         // At most one record behind: a slow database slows the handoffs instead of piling up writes.
-        await recording;
-        recording = end.recorded.catch((error: unknown) => {
-          recordFailure ??= { error };
-        });
+        recordFailure ??= await recording;
+        recording = end.recorded;
         const keep = handoffs < MAX_HANDOFFS && !ctx.stopping() && recordFailure === undefined && end.granted.length > 0;
         await ctx.line.queueGranted(turn.webhookId, keep ? end.granted.slice(1) : end.granted);
         turn = keep ? { webhookId: turn.webhookId, entry: end.granted[0]! } : undefined;
       }
     } finally {
-      await recording;
+      recordFailure ??= await recording;
     }
     // A record that failed without a database outage fails the job, as it would have inline.
     if (recordFailure) throw recordFailure.error;
@@ -130,14 +128,23 @@ async function runTestPing(ctx: DeliveryContext, job: DeliveryJob, token?: strin
   }
 }
 
+/** A record that failed, kept to fail the job once the turns are over. */
+interface RecordFailure {
+  error: unknown;
+}
+
 interface TurnEnd {
   /** Entries granted the slot this turn freed, head of the line first. */
   granted: string[];
-  /** The attempt's record and the entry's release, which may still be running once the slot is freed. */
-  recorded: Promise<void>;
+  /**
+   * The attempt's record and the entry's release, which may still be running once the slot is
+   * freed. It never rejects: it can fail while the job still awaits the turn before, and a
+   * rejection nobody awaits yet ends the whole process.
+   */
+  recorded: Promise<RecordFailure | undefined>;
 }
 
-const NOTHING_LEFT: Promise<void> = Promise.resolve();
+const NOTHING_LEFT: Promise<undefined> = Promise.resolve(undefined);
 
 /**
  * One attempt while holding the slot. The slot is freed as soon as the HTTP exchange ends
@@ -176,7 +183,7 @@ async function runTurn(ctx: DeliveryContext, turn: Turn): Promise<TurnEnd> {
     await recordAndRelease();
     return { granted: [], recorded: NOTHING_LEFT };
   }
-  return { granted, recorded: recordAndRelease() };
+  return { granted, recorded: recordAndRelease().then(() => undefined, (error: unknown) => ({ error })) };
 }
 
 /** The record of a sent attempt, then the entry leaves Redis (slots it frees are queued). */
