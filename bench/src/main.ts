@@ -56,13 +56,16 @@ const SCENARIOS: Record<string, Step[]> = {
   retention: ['retention'],
 };
 
+/** A mistyped command line: its message is all the user needs, not a stack. */
+class UsageError extends Error {}
+
 function planSteps(args: string[]): Step[] {
   const names = args.filter((a) => a !== '--');
   if (names.length === 0 || names.includes('all')) return STEP_ORDER;
   const wanted = new Set<Step>();
   for (const name of names) {
     const steps = SCENARIOS[name];
-    if (!steps) throw new Error(`unknown scenario "${name}"; one of: all, ${Object.keys(SCENARIOS).join(', ')}`);
+    if (!steps) throw new UsageError(`unknown scenario "${name}"; one of: all, ${Object.keys(SCENARIOS).join(', ')}`);
     for (const s of steps) wanted.add(s);
   }
   return STEP_ORDER.filter((s) => wanted.has(s));
@@ -218,13 +221,14 @@ function report(settings: BenchSettings, steps: Step[], started: Date, loadAtSta
 }
 
 async function main(): Promise<number> {
+  // A mistyped scenario name fails here, before any server is started.
+  const steps = planSteps(process.argv.slice(2));
   // Redis counts (INFO commandstats, CPU) need a server of the run's own.
   if (!process.env.BENCH_REDIS_URL) {
     benchRedis = await startBenchRedis();
     process.env.BENCH_REDIS_URL = benchRedis.url;
   }
   const settings = readSettings(process.env);
-  const steps = planSteps(process.argv.slice(2));
   const started = new Date();
   const runId = started.toISOString().replace(/[:.]/g, '-');
   const loadAtStart = loadavg();
@@ -266,7 +270,8 @@ main().then(
     process.exit(code);
   },
   async (err: unknown) => {
-    process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    const detail = err instanceof UsageError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err);
+    process.stderr.write(`bench failed: ${detail}\n`);
     killAllChildrenNow();
     await cleanupShared(readSettings(process.env).redisUrl).catch(() => undefined);
     await interruptCleanup;

@@ -1,5 +1,6 @@
 import { expect } from '@jest/globals';
 import request from 'supertest';
+import type { WorkerProcess } from '../../apps/worker/test/spawn-worker.js';
 import type { TestApi } from '../support/api.js';
 
 /** Polls until `check` holds; chaos runs take seconds, so 100 ms granularity is plenty. */
@@ -24,4 +25,12 @@ export async function emitTaskBatch(api: TestApi, team: number, from: number, co
       })),
     });
   expect(res.status).toBe(202);
+}
+
+/** SIGTERMs the workers and expects each to exit 0; a worker that did not shows its last output. */
+export async function expectCleanStops(workers: readonly WorkerProcess[]): Promise<void> {
+  for (const w of workers) w.child.kill('SIGTERM');
+  const codes = await Promise.all(workers.map((w) => w.exited));
+  const unclean = codes.flatMap((code, i) => (code === 0 ? [] : [`worker ${i} exited ${code}:\n${workers[i]!.output().slice(-3_000)}`]));
+  expect(unclean).toEqual([]);
 }

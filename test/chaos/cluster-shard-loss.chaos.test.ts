@@ -6,7 +6,7 @@ import { startReceiver, type Receiver } from '../../apps/worker/test/receiver.js
 import { killWorkers, spawnWorker, waitForStart, type WorkerProcess } from '../../apps/worker/test/spawn-worker.js';
 import { startTestApi, type TestApi } from '../support/api.js';
 import { startRedisCluster, type RedisCluster } from '../support/redis-cluster.js';
-import { waitUntil } from './chaos-helpers.js';
+import { expectCleanStops, waitUntil } from './chaos-helpers.js';
 
 /**
  * Redis Cluster chaos: the master that holds the delivery queue's slot is SIGKILLed mid-run
@@ -114,9 +114,6 @@ describe('Redis Cluster: a master shard killed and restarted empty', () => {
     expect(queuedAtKill).toBeGreaterThan(0);
     expect(lost).toEqual([]);
 
-    for (const w of workers) w.child.kill('SIGTERM');
-    const codes = await Promise.all(workers.map((w) => w.exited));
-    for (const [i, code] of codes.entries()) if (code !== 0) console.log(`worker ${i} exited ${code}:\n${workers[i]!.output().slice(-4000)}`);
-    expect(codes).toEqual([0, 0]);
+    await expectCleanStops(workers);
   }, 175_000);
 });

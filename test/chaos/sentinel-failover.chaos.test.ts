@@ -4,7 +4,7 @@ import { startReceiver, type Receiver } from '../../apps/worker/test/receiver.js
 import { killWorkers, spawnWorker, waitForStart, type WorkerProcess } from '../../apps/worker/test/spawn-worker.js';
 import { startTestApi, type TestApi } from '../support/api.js';
 import { startRedisSentinel, type RedisSentinelSet } from '../support/redis-sentinel.js';
-import { waitUntil } from './chaos-helpers.js';
+import { expectCleanStops, waitUntil } from './chaos-helpers.js';
 
 /**
  * Sentinel failover: the master is SIGKILLed while events keep coming. The sentinels promote
@@ -131,7 +131,6 @@ describe('Sentinel: the master killed mid-run', () => {
     // Workers resumed on the new master: deliveries kept arriving after the failover.
     expect(receiver.requests.some((r) => r.at > killedAt + promotedAfterMs)).toBe(true);
 
-    for (const w of workers) w.child.kill('SIGTERM');
-    expect(await Promise.all(workers.map((w) => w.exited))).toEqual([0, 0]);
+    await expectCleanStops(workers);
   }, 175_000);
 });
